@@ -1,0 +1,1 @@
+"""Plait: one Python web framework."""

@@ -1,0 +1,324 @@
+"""The composition root: routers, middleware stack, lifespan, error handlers, compiled once."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import traceback
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, Generic
+
+import msgspec
+from typing_extensions import TypeVar
+
+from plait._types import ASGIApp, Receive, Scope, Send
+from plait.concurrency import ThreadPool
+from plait.datastructures import State
+from plait.di.container import Container
+from plait.di.markers import Depends
+from plait.di.plan import CallPlan, PlanCompiler
+from plait.dispatch import Dispatcher, MethodTable
+from plait.endpoint import Endpoint
+from plait.errors import HandlerTable, ResponseGuard, ServerErrors, handle
+from plait.exceptions import ConfigurationError
+from plait.params.extractors import ValueExtractor
+from plait.requests import Request
+from plait.routing.matcher import Matcher
+from plait.routing.paths import PathTemplate, parse_path
+from plait.routing.router import ExceptionHandler, ExceptionKey, Mount, Placed, Router
+from plait.routing.stack import Middleware, build_stack
+from plait.settings import Settings, load_settings
+
+StateT = TypeVar("StateT", default=State)
+Lifespan = Callable[["Plait[Any]"], contextlib.AbstractAsyncContextManager[Any]]
+Hook = Callable[[], Any]
+
+
+class RouteInfo(msgspec.Struct, frozen=True):
+    """One row of the route table, as ``plait routes`` prints it."""
+
+    path: str
+    methods: tuple[str, ...]
+    name: str
+    endpoint: str
+
+
+class Plait(Router, Generic[StateT]):
+    """A Plait application.
+
+    >>> app = Plait()
+    >>> @app.get("/")
+    ... def hello() -> dict[str, str]:
+    ...     return {"hello": "world"}
+
+    Routes are compiled on the first request or at lifespan startup, whichever comes first;
+    configuration errors are raised then, naming the handler and the fix.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        debug: bool | None = None,
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+        middleware: Sequence[Middleware] = (),
+        exception_handlers: dict[ExceptionKey, ExceptionHandler] | None = None,
+        dependencies: Sequence[Depends] = (),
+        state: StateT | None = None,
+        title: str = "Plait",
+        version: str = "0.1.0",
+    ) -> None:
+        super().__init__(middleware=middleware, exception_handlers=exception_handlers, dependencies=dependencies)
+        settings = settings if settings is not None else load_settings(Settings)
+        if debug is not None:
+            settings = msgspec.structs.replace(settings, debug=debug)
+        self.settings = settings
+        self.title = title
+        self.version = version
+        self.state: StateT = state if state is not None else State()  # type: ignore[assignment]
+        self.lifespan = lifespan
+        self.startup_hooks: list[Hook] = list(on_startup)
+        self.shutdown_hooks: list[Hook] = list(on_shutdown)
+        self.container = Container(ThreadPool(settings.thread_pool_size), PlanCompiler(settings.max_json_depth))
+        self._stack: ASGIApp | None = None
+        self._placed: list[Placed] = []
+        self._plans: list[CallPlan] = []
+        self._templates: dict[str, PathTemplate] = {}
+
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """Replace providers, typically in tests: ``app.dependency_overrides[get_db] = fake_db``."""
+        return self.container.overrides
+
+    @property
+    def debug(self) -> bool:
+        return self.settings.debug
+
+    def on_startup(self, fn: Hook) -> Hook:
+        """Run ``fn`` (sync or async) when the app starts."""
+        self.startup_hooks.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: Hook) -> Hook:
+        """Run ``fn`` (sync or async) when the app stops."""
+        self.shutdown_hooks.append(fn)
+        return fn
+
+    # -- compilation ------------------------------------------------------------------------------
+
+    def build(self) -> ASGIApp:
+        """Compile the route table and the middleware stack (idempotent; call it to check an app)."""
+        if self._stack is None:
+            self._stack = self._compile()
+        return self._stack
+
+    def _compile(self) -> ASGIApp:
+        matcher: Matcher[MethodTable] = Matcher()
+        tables: dict[str, MethodTable] = {}
+        owners: dict[tuple[str, str], str] = {}
+        mounts: list[tuple[str, ASGIApp]] = []
+        self._placed, self._plans, self._templates = [], [], {}
+        for item in self.walk():
+            if isinstance(item, tuple):
+                path, mount = item
+                mounts.append((path, mount.app))
+                continue
+            template = parse_path(item.path)
+            endpoint = self._endpoint(item, template)
+            table = tables.get(item.path)
+            if table is None:
+                table = tables[item.path] = MethodTable()
+                matcher.add(template, table)
+            for method in item.route.methods:
+                _claim(owners, item, method)
+                table.endpoints[method] = endpoint
+            self._name(item, template)
+            self._placed.append(item)
+        for table in tables.values():
+            table.finish()
+        dispatcher = Dispatcher(matcher, mounts, self.settings.redirect_slashes)
+        inner = _AppErrors(dispatcher, HandlerTable([self.exception_handlers]))
+        stack = build_stack(inner, self.middleware)
+        return ServerErrors(stack, HandlerTable([self.exception_handlers]), self.settings.debug)
+
+    def _endpoint(self, item: Placed, template: PathTemplate) -> ASGIApp:
+        compiler = self.container.compiler
+        params = template.param_names
+        plan = compiler.compile(item.route.endpoint, params)
+        guards = [self._guard(compiler, dep, params) for dep in item.dependencies]
+        missing = params - _path_keys(plan) - {k for g in guards for k in _path_keys(g.plan)}
+        if missing:
+            names = ", ".join(sorted(missing))
+            raise ConfigurationError(
+                f"{plan.name}: route {item.path!r} has path parameter(s) {names} that the handler does not take; "
+                f"add a parameter named {sorted(missing)[0]!r} to the handler."
+            )
+        self._plans.append(plan)
+        self._plans.extend(g.plan for g in guards)
+        table = HandlerTable(r.exception_handlers for r in item.chain)
+        options = item.route.options
+        endpoint: ASGIApp = Endpoint(
+            plan,
+            guards,
+            self.container,
+            table,
+            status_code=options.get("status_code", 200),
+            response_class=options.get("response_class"),
+        )
+        for router in reversed(item.chain[1:]):  # the app's own middleware wraps everything, not each route
+            endpoint = build_stack(endpoint, router.middleware)
+        return endpoint
+
+    @staticmethod
+    def _guard(compiler: PlanCompiler, dep: Depends, params: frozenset[str]) -> Any:
+        from plait.di.plan import Dependency
+
+        return Dependency(compiler.compile(dep.dependency, params), dep.use_cache, dep.scope)
+
+    def _name(self, item: Placed, template: PathTemplate) -> None:
+        previous = self._templates.get(item.name)
+        if previous is not None and previous.path != template.path:
+            raise ConfigurationError(
+                f"Two routes are named {item.name!r} ({previous.path} and {template.path}); "
+                "give one a different name=... so url_for() can tell them apart."
+            )
+        self._templates[item.name] = template
+
+    # -- introspection ----------------------------------------------------------------------------
+
+    def routes_table(self) -> list[RouteInfo]:
+        """The compiled route table, in declaration order (mounts last)."""
+        self.build()
+        rows = [
+            RouteInfo(
+                p.path,
+                tuple(sorted(p.route.methods | ({"HEAD"} if "GET" in p.route.methods else set()))),
+                p.name,
+                f"{getattr(p.route.endpoint, '__module__', '?')}.{getattr(p.route.endpoint, '__qualname__', '?')}",
+            )
+            for p in self._placed
+        ]
+        for item in self.walk():
+            if isinstance(item, tuple):
+                path, mount = item
+                rows.append(RouteInfo(path + "/{path}", ("*",), mount.name or "", _describe_app(mount)))
+        return rows
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route called ``name``; parameters not in the path become the query string.
+
+        >>> app = Plait()
+        >>> @app.get("/users/{id:int}")
+        ... def user(id: int) -> dict[str, int]:
+        ...     return {"id": id}
+        >>> app.url_for("user", id=7, tab="posts")
+        '/users/7?tab=posts'
+        """
+        self.build()
+        template = self._templates.get(name)
+        if template is None:
+            known = ", ".join(sorted(self._templates)) or "none"
+            raise ConfigurationError(f"No route is named {name!r}; known names: {known}.")
+        missing = template.param_names - params.keys()
+        if missing:
+            raise ConfigurationError(f"url_for({name!r}) needs {', '.join(sorted(missing))}.")
+        path = template.format(params)
+        extra = {k: v for k, v in params.items() if k not in template.param_names}
+        if extra:
+            from urllib.parse import urlencode
+
+            path += "?" + urlencode(extra, doseq=True)
+        return path
+
+    # -- ASGI -------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await (self._stack or self.build())(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Plait[StateT]]:
+        """Start and stop the app around a block: compile, app-scoped providers, hooks, lifespan."""
+        self.build()
+        await self.container.start(self._plans)
+        try:
+            for hook in self.startup_hooks:
+                await _call(hook)
+            async with contextlib.AsyncExitStack() as stack:
+                if self.lifespan is not None:
+                    value = await stack.enter_async_context(self.lifespan(self))
+                    if isinstance(value, Mapping):
+                        for key, item in value.items():
+                            setattr(self.state, key, item)
+                yield self
+            for hook in self.shutdown_hooks:
+                await _call(hook)
+        finally:
+            await self.container.stop()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()
+        started = False
+        try:
+            async with self.running():
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()
+        except BaseException:
+            kind = "shutdown" if started else "startup"
+            await send({"type": f"lifespan.{kind}.failed", "message": traceback.format_exc()})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+class _AppErrors:
+    """App-level handlers for errors raised outside a route (404, 405, router middleware)."""
+
+    def __init__(self, app: ASGIApp, table: HandlerTable) -> None:
+        self.app = app
+        self.table = table
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        guard = ResponseGuard(send)
+        try:
+            await self.app(scope, receive, guard)
+        except Exception as exc:
+            if scope["type"] != "http" or guard.started:
+                raise
+            response = await handle(self.table, Request(scope, receive), exc)
+            if response is None:
+                raise
+            await response(scope, receive, send)
+
+
+async def _call(hook: Hook) -> None:
+    result = hook()
+    if inspect.isawaitable(result):
+        await result
+
+
+def _claim(owners: dict[tuple[str, str], str], item: Placed, method: str) -> None:
+    key = (item.path, method)
+    name = getattr(item.route.endpoint, "__qualname__", repr(item.route.endpoint))
+    if key in owners:
+        raise ConfigurationError(
+            f"{method} {item.path} is routed twice: to {owners[key]} and to {name}; remove or rename one."
+        )
+    owners[key] = name
+
+
+def _path_keys(plan: CallPlan) -> set[str]:
+    keys = {ex.key for _, ex in plan.sync_params if isinstance(ex, ValueExtractor) and ex.source == "path"}
+    for dep in plan.dependencies:
+        keys |= _path_keys(dep.plan)
+    return keys
+
+
+def _describe_app(mount: Mount) -> str:
+    app = mount.app
+    return f"{type(app).__module__}.{type(app).__qualname__}" if not inspect.isfunction(app) else app.__qualname__

@@ -1,0 +1,139 @@
+"""Decoders for request bodies and encoders for return values, built once per route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, get_args, get_origin
+
+import msgspec
+
+from plait.codec.depth import check_depth
+from plait.codec.errors import collect_errors, error_from_message
+from plait.codec.types import is_model_type, is_pydantic_type, unwrap_annotated
+from plait.exceptions import ErrorDetail, HTTPException, RequestValidationError
+
+Decoder = Callable[[bytes], Any]
+Encoder = Callable[[Any], bytes]
+BODY: tuple[str | int, ...] = ("body",)
+
+
+def build_decoder(tp: Any, max_depth: int = 64, loc: tuple[str | int, ...] = BODY) -> Decoder:
+    """A function that turns JSON bytes into ``tp`` or raises a 400 / 422 HTTP error.
+
+    >>> decode = build_decoder(list[int])
+    >>> decode(b"[1, 2]")
+    [1, 2]
+    """
+    if is_pydantic_type(tp):
+        return _pydantic_decoder(tp, max_depth, loc)
+    typed = msgspec.json.Decoder(tp).decode
+
+    def decode(data: bytes) -> Any:
+        check_depth(data, max_depth)
+        try:
+            return typed(data)
+        except msgspec.ValidationError as exc:
+            raise _explain(data, tp, exc, loc) from None
+        except msgspec.DecodeError:
+            raise _malformed() from None
+
+    return decode
+
+
+def _explain(data: bytes, tp: Any, exc: msgspec.ValidationError, loc: tuple[str | int, ...]) -> HTTPException:
+    # Slow path only: decode untyped to tell malformed JSON (400) from wrong values (422).
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return _malformed()
+    errors = collect_errors(raw, tp, loc) or [error_from_message(str(exc), loc)]
+    return RequestValidationError(errors)
+
+
+def _malformed() -> HTTPException:
+    return HTTPException(400, "The request body is not valid JSON; check for a missing quote, comma or bracket.")
+
+
+def _pydantic_decoder(tp: Any, max_depth: int, loc: tuple[str | int, ...]) -> Decoder:
+    import pydantic
+
+    adapter = pydantic.TypeAdapter(tp)
+
+    def decode(data: bytes) -> Any:
+        check_depth(data, max_depth)
+        try:
+            return adapter.validate_json(data)
+        except pydantic.ValidationError as exc:
+            raise _pydantic_errors(exc, loc) from None
+
+    return decode
+
+
+def _pydantic_errors(exc: Any, loc: tuple[str | int, ...]) -> HTTPException:
+    errors = exc.errors(include_url=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return _malformed()
+    return RequestValidationError([ErrorDetail((*loc, *e["loc"]), e["msg"], e["type"]) for e in errors])
+
+
+def convert_value(value: Any, tp: Any, loc: tuple[str | int, ...]) -> Any:
+    """Convert builtins (form fields, parameter models) into ``tp``, raising a 422 with every error."""
+    if is_pydantic_type(tp):
+        import pydantic
+
+        try:
+            return pydantic.TypeAdapter(tp).validate_python(value)
+        except pydantic.ValidationError as exc:
+            raise _pydantic_errors(exc, loc) from None
+    try:
+        return msgspec.convert(value, tp, strict=False)
+    except msgspec.ValidationError as exc:
+        raise RequestValidationError([error_from_message(str(exc), loc)]) from None
+
+
+def _enc_hook(value: Any) -> Any:
+    if is_pydantic_type(type(value)):
+        return value.model_dump(mode="json")
+    raise NotImplementedError(
+        f"Plait cannot encode a {type(value).__name__} as JSON; return a dict, a msgspec.Struct, a dataclass "
+        "or a pydantic model, or declare the return type so Plait can convert it."
+    )
+
+
+_plain_encode = msgspec.json.Encoder(enc_hook=_enc_hook).encode
+
+
+def build_encoder(tp: Any) -> Encoder:
+    """A function that encodes a handler's return value as JSON, shaped by its declared type.
+
+    Models (Structs, dataclasses, TypedDicts, pydantic) are filtered to the declared fields,
+    so an object with extra attributes never leaks them.
+
+    >>> build_encoder(dict[str, int])({"a": 1})
+    b'{"a":1}'
+    """
+    tp, _ = unwrap_annotated(tp)
+    if tp is Any or tp is None or not _needs_shaping(tp):
+        return _plain_encode
+    if is_pydantic_type(tp):
+        import pydantic
+
+        return pydantic.TypeAdapter(tp).dump_json
+    exact = tp if isinstance(tp, type) else None
+
+    def encode(value: Any) -> bytes:
+        # PERF: a value that already is the declared Struct/dataclass needs no conversion.
+        if exact is not None and type(value) is exact:
+            return _plain_encode(value)
+        return _plain_encode(msgspec.convert(value, tp, from_attributes=True))
+
+    return encode
+
+
+def _needs_shaping(tp: Any) -> bool:
+    if is_model_type(tp):
+        return True
+    return any(_needs_shaping(arg) for arg in get_args(tp) if get_origin(tp) is not None)
+
+
+__all__ = ["build_decoder", "build_encoder", "convert_value"]

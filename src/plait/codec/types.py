@@ -1,0 +1,103 @@
+"""Type inspection done once at startup: what kind of value an annotation describes."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import msgspec
+
+try:  # pydantic is an optional extra
+    from pydantic import BaseModel as _PydanticModel
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _PydanticModel = None  # type: ignore[assignment,misc]
+
+SCALARS: tuple[type, ...] = (str, int, float, bool, bytes)
+
+
+def unwrap_annotated(tp: Any) -> tuple[Any, tuple[Any, ...]]:
+    """Split ``Annotated[T, a, b]`` into ``(T, (a, b))``; other types give ``(tp, ())``."""
+    if get_origin(tp) is Annotated:
+        return tp.__origin__, tp.__metadata__
+    return tp, ()
+
+
+def is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
+def strip_optional(tp: Any) -> tuple[Any, bool]:
+    """``T | None`` gives ``(T, True)``; anything else ``(tp, False)``."""
+    if is_union(tp):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) < len(get_args(tp)):
+            return (args[0] if len(args) == 1 else Union[tuple(args)]), True  # noqa: UP007
+    return tp, False
+
+
+def is_typeddict(tp: Any) -> bool:
+    return isinstance(tp, type) and typing.is_typeddict(tp)
+
+
+def is_pydantic_model(tp: Any) -> bool:
+    return _PydanticModel is not None and isinstance(tp, type) and issubclass(tp, _PydanticModel)
+
+
+def is_model_type(tp: Any) -> bool:
+    """A structured type that arrives as a JSON object: Struct, dataclass, TypedDict, pydantic model."""
+    tp, _ = unwrap_annotated(tp)
+    return isinstance(tp, type) and (
+        issubclass(tp, msgspec.Struct) or dataclasses.is_dataclass(tp) or is_typeddict(tp) or is_pydantic_model(tp)
+    )
+
+
+def is_pydantic_type(tp: Any) -> bool:
+    """True when a pydantic model appears anywhere inside the annotation."""
+    if _PydanticModel is None:
+        return False  # pragma: no cover
+    tp, _ = unwrap_annotated(tp)
+    if is_pydantic_model(tp):
+        return True
+    return any(is_pydantic_type(arg) for arg in get_args(tp) if not isinstance(arg, str | int))
+
+
+def is_scalar_type(tp: Any) -> bool:
+    """A type a single query/path/header string can be converted into."""
+    tp, _ = unwrap_annotated(tp)
+    tp, _ = strip_optional(tp)
+    if get_origin(tp) is Literal:
+        return True
+    if is_union(tp):
+        return all(is_scalar_type(a) for a in get_args(tp))
+    if not isinstance(tp, type):
+        return tp is Any
+    import datetime
+    import decimal
+    import uuid
+
+    known = (*SCALARS, enum.Enum, uuid.UUID, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta)
+    return issubclass(tp, known)
+
+
+def is_sequence_type(tp: Any) -> bool:
+    """``list[T]``, ``set[T]``, ``tuple[T, ...]``, ``frozenset[T]`` of scalars: repeated query keys."""
+    tp, _ = unwrap_annotated(tp)
+    tp, _ = strip_optional(tp)
+    origin = get_origin(tp)
+    if origin not in (list, set, frozenset, tuple):
+        return False
+    args = get_args(tp)
+    if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+        return False
+    return bool(args) and is_scalar_type(args[0])
+
+
+def describe(tp: Any) -> str:
+    """A short readable name for an annotation, for error messages."""
+    tp, _ = unwrap_annotated(tp)
+    if isinstance(tp, type) and get_origin(tp) is None:
+        return tp.__name__
+    return repr(tp).replace("typing.", "")

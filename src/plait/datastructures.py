@@ -1,0 +1,346 @@
+"""Request and response data structures: headers, query parameters, URLs, state, uploads."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any, NamedTuple, TypeVar, overload
+from urllib.parse import parse_qsl, urlencode
+
+import anyio.to_thread
+
+from plait._types import RawHeaders, Scope
+from plait.http.headers import check_header_name, check_header_value
+
+T = TypeVar("T")
+
+
+class Address(NamedTuple):
+    """The client's (host, port), as the server reports it."""
+
+    host: str
+    port: int
+
+
+class MultiMapping(Mapping[str, str]):
+    """A read-only mapping that keeps every value of a repeated key.
+
+    ``m[key]`` gives the last value (as browsers and most frameworks do); ``getlist`` gives all.
+    """
+
+    __slots__ = ("_dict", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items = list(items)
+        self._dict = dict(self._items)
+
+    def getlist(self, key: str) -> list[str]:
+        """All values for ``key``, in order; an empty list when absent."""
+        return [v for k, v in self._items if k == key]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every (key, value) pair, repeats included."""
+        return list(self._items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._items!r})"
+
+
+class QueryParams(MultiMapping):
+    """Query string parameters.
+
+    >>> QueryParams(b"tag=a&tag=b&page=2").getlist("tag")
+    ['a', 'b']
+    """
+
+    __slots__ = ()
+
+    def __init__(self, query: bytes | str | Iterable[tuple[str, str]] = b"") -> None:
+        if isinstance(query, bytes):
+            query = query.decode("latin-1")
+        if isinstance(query, str):
+            super().__init__(parse_qsl(query, keep_blank_values=True))
+        else:
+            super().__init__(query)
+
+    def __str__(self) -> str:
+        return urlencode(self._items)
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, multi-valued request headers over the raw ASGI list.
+
+    >>> h = Headers([(b"Accept", b"text/html"), (b"x-tag", b"a"), (b"X-Tag", b"b")])
+    >>> h["accept"], h.getlist("x-tag")
+    ('text/html', ['a', 'b'])
+    """
+
+    __slots__ = ("_dict", "raw")
+
+    def __init__(self, raw: RawHeaders | None = None) -> None:
+        self.raw: RawHeaders = raw if raw is not None else []
+        self._dict: dict[str, str] | None = None
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> Headers:
+        return cls(scope["headers"])
+
+    def _lookup(self) -> dict[str, str]:
+        # PERF: decoded lazily and once; most handlers never touch headers.
+        if self._dict is None:
+            self._dict = {}
+            for key, value in self.raw:
+                name = key.decode("latin-1").lower()
+                prior = self._dict.get(name)
+                text = value.decode("latin-1")
+                self._dict[name] = text if prior is None else f"{prior}, {text}"
+        return self._dict
+
+    def getlist(self, key: str) -> list[str]:
+        """Every value sent under ``key``, in order."""
+        name = key.lower().encode("latin-1")
+        return [v.decode("latin-1") for k, v in self.raw if k.lower() == name]
+
+    def __getitem__(self, key: str) -> str:
+        return self._lookup()[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lookup()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lookup())
+
+    def __len__(self) -> int:
+        return len(self._lookup())
+
+    def __repr__(self) -> str:
+        return f"Headers({self.raw!r})"
+
+
+class MutableHeaders(Headers):
+    """Response headers: set, append and delete, refusing values that could split the response.
+
+    >>> h = MutableHeaders()
+    >>> h["Content-Type"] = "text/plain"
+    >>> h.append("Vary", "Accept")
+    >>> h.raw
+    [(b'content-type', b'text/plain'), (b'vary', b'Accept')]
+    """
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        name = check_header_name(key).lower().encode("latin-1")
+        encoded = check_header_value(key, value).encode("latin-1")
+        self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
+        self.raw.append((name, encoded))
+        self._dict = None
+
+    def __delitem__(self, key: str) -> None:
+        name = key.lower().encode("latin-1")
+        self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
+        self._dict = None
+
+    def append(self, key: str, value: str) -> None:
+        """Add a value without removing earlier ones (``Set-Cookie``, ``Vary``)."""
+        name = check_header_name(key).lower().encode("latin-1")
+        self.raw.append((name, check_header_value(key, value).encode("latin-1")))
+        self._dict = None
+
+    def setdefault(self, key: str, value: str) -> str:
+        if key in self:
+            return self[key]
+        self[key] = value
+        return value
+
+    def update(self, other: Mapping[str, str]) -> None:
+        for key, value in other.items():
+            self[key] = value
+
+
+class URL:
+    """The request URL, assembled from the ASGI scope.
+
+    >>> URL.from_scope({"scheme": "https", "server": ("example.com", 443), "path": "/a",
+    ...                 "query_string": b"x=1", "headers": [], "root_path": ""}).__str__()
+    'https://example.com/a?x=1'
+    """
+
+    __slots__ = ("netloc", "path", "query", "scheme")
+
+    def __init__(self, scheme: str, netloc: str, path: str, query: str = "") -> None:
+        self.scheme = scheme
+        self.netloc = netloc
+        self.path = path
+        self.query = query
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> URL:
+        scheme = scope.get("scheme", "http")
+        host = None
+        for key, value in scope.get("headers", ()):
+            if key == b"host":
+                host = value.decode("latin-1")
+                break
+        if host is None:
+            server = scope.get("server")
+            if server:
+                name, port = server
+                default = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+                host = name if port == default or port is None else f"{name}:{port}"
+            else:
+                host = "testserver"
+        path = scope.get("root_path", "") + scope["path"]
+        return cls(scheme, host, path, scope.get("query_string", b"").decode("latin-1"))
+
+    def replace(self, **changes: str) -> URL:
+        values = {"scheme": self.scheme, "netloc": self.netloc, "path": self.path, "query": self.query}
+        values.update(changes)
+        return URL(**values)
+
+    def __str__(self) -> str:
+        tail = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{self.netloc}{self.path}{tail}"
+
+    def __repr__(self) -> str:
+        return f"URL({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+class State:
+    """An attribute bag for app-wide or request-wide values.
+
+    >>> s = State(); s.db = "pool"; s.db
+    'pool'
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        self.__dict__.update(values or {})
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"State has no attribute {name!r}; set it first "
+            "(for app state, in a startup hook or the lifespan)."
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Declared so type checkers accept ``state.anything = value``.
+        self.__dict__[name] = value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.__dict__
+
+
+class UploadFile:
+    """An uploaded file: kept in memory while small, spooled to a temporary file above a threshold.
+
+    Reads and writes that touch the disk run in a worker thread, so a large upload never
+    blocks the event loop.
+
+    >>> import anyio
+    >>> f = UploadFile("a.txt", content_type="text/plain")
+    >>> anyio.run(f.write, b"hi"); anyio.run(f.seek, 0); anyio.run(f.read)
+    2
+    0
+    b'hi'
+    """
+
+    def __init__(
+        self,
+        filename: str | None,
+        *,
+        content_type: str = "application/octet-stream",
+        headers: Headers | None = None,
+        spool_max_size: int = 1024 * 1024,
+    ) -> None:
+        self.filename = filename
+        self.content_type = content_type
+        self.headers = headers if headers is not None else Headers()
+        self.size = 0
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=spool_max_size)  # noqa: SIM115
+
+    @property
+    def in_memory(self) -> bool:
+        """True while the content still sits in memory."""
+        return not getattr(self.file, "_rolled", True)
+
+    async def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.in_memory and self.size <= getattr(self.file, "_max_size", 0):
+            return self.file.write(data)
+        return await anyio.to_thread.run_sync(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self.in_memory:
+            return self.file.read(size)
+        return await anyio.to_thread.run_sync(self.file.read, size)
+
+    async def seek(self, offset: int) -> int:
+        if self.in_memory:
+            return self.file.seek(offset)
+        return await anyio.to_thread.run_sync(self.file.seek, offset)
+
+    async def close(self) -> None:
+        if self.in_memory:
+            self.file.close()
+        else:
+            await anyio.to_thread.run_sync(self.file.close)
+
+    def __repr__(self) -> str:
+        return f"UploadFile(filename={self.filename!r}, size={self.size}, content_type={self.content_type!r})"
+
+
+FormValue = str | UploadFile
+
+
+class FormData(Mapping[str, FormValue]):
+    """Parsed form fields and files; repeated names keep every value (see ``getlist``)."""
+
+    __slots__ = ("_dict", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, FormValue]] = ()) -> None:
+        self._items = list(items)
+        self._dict = dict(self._items)
+
+    @overload
+    def getlist(self, key: str) -> list[FormValue]: ...
+    @overload
+    def getlist(self, key: str, kind: type[T]) -> list[T]: ...
+    def getlist(self, key: str, kind: type[Any] | None = None) -> list[Any]:
+        """All values under ``key``; with ``kind``, only those of that type (``str`` or ``UploadFile``)."""
+        return [v for k, v in self._items if k == key and (kind is None or isinstance(v, kind))]
+
+    def multi_items(self) -> list[tuple[str, FormValue]]:
+        return list(self._items)
+
+    async def close(self) -> None:
+        """Close every uploaded file (Plait does this after the response)."""
+        for _, value in self._items:
+            if isinstance(value, UploadFile):
+                await value.close()
+
+    def __getitem__(self, key: str) -> FormValue:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __repr__(self) -> str:
+        return f"FormData({self._items!r})"

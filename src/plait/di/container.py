@@ -1,0 +1,182 @@
+"""Resolving plans: per request (``Solver``) and for the whole app (``Container``)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+
+from plait.concurrency import ThreadPool
+from plait.di.plan import CallKind, CallPlan, Dependency, PlanCompiler
+from plait.exceptions import DependencyError, RequestValidationError
+from plait.requests import Request
+
+
+class Container:
+    """The app's dependency container: overrides, app-lifetime values, the thread pool.
+
+    Usable outside HTTP, for CLI commands and background jobs::
+
+        async def report(db: Annotated[Database, Depends(get_db)]) -> int: ...
+        count = await app.container.call(report)
+    """
+
+    def __init__(self, pool: ThreadPool | None = None, compiler: PlanCompiler | None = None) -> None:
+        self.pool = pool or ThreadPool()
+        self.compiler = compiler or PlanCompiler()
+        self.overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.app_values: dict[Callable[..., Any], Any] = {}
+        self._app_stack: contextlib.AsyncExitStack | None = None
+        self._app_lock: anyio.Lock | None = None
+
+    def plan_for(self, fn: Callable[..., Any], path_params: frozenset[str] = frozenset()) -> CallPlan:
+        return self.compiler.compile(fn, path_params)
+
+    async def start(self, plans: list[CallPlan]) -> None:
+        """Create every app-scoped value the given plans use (called from the lifespan)."""
+        for plan in plans:
+            for dep in _walk_app_deps(plan):
+                await self.app_value(dep)
+
+    async def stop(self) -> None:
+        """Run the cleanup of app-scoped generator providers, newest first."""
+        stack, self._app_stack = self._app_stack, None
+        self.app_values.clear()
+        if stack is not None:
+            await stack.aclose()
+
+    async def app_value(self, dep: Dependency) -> Any:
+        fn = dep.plan.fn
+        if fn in self.app_values:
+            return self.app_values[fn]
+        if self._app_lock is None:
+            self._app_lock = anyio.Lock()
+        async with self._app_lock:
+            if fn not in self.app_values:
+                if self._app_stack is None:
+                    self._app_stack = contextlib.AsyncExitStack()
+                solver = Solver(self, None, self._app_stack)
+                self.app_values[fn] = await solver.run(dep.plan)
+        return self.app_values[fn]
+
+    async def call(self, fn: Callable[..., Any], /, **values: Any) -> Any:
+        """Call ``fn`` with its dependencies resolved, outside any HTTP request.
+
+        Keyword ``values`` fill parameters directly; providers' cleanup runs before this returns.
+        """
+        plan = self.plan_for(fn)
+        async with contextlib.AsyncExitStack() as stack:
+            solver = Solver(self, None, stack)
+            kwargs = await solver.arguments(plan, skip=values.keys())
+            kwargs.update(values)
+            return await solver.invoke(plan, kwargs)
+
+
+def _walk_app_deps(plan: CallPlan) -> list[Dependency]:
+    found: list[Dependency] = []
+    for dep in plan.dependencies:
+        found.extend(_walk_app_deps(dep.plan))
+        if dep.scope == "app":
+            found.append(dep)
+    return found
+
+
+class Solver:
+    """Resolves plans for one request: caches shared providers, collects every validation error."""
+
+    __slots__ = ("cache", "container", "request", "stack")
+
+    def __init__(
+        self, container: Container, request: Request | None, stack: contextlib.AsyncExitStack | None
+    ) -> None:
+        self.container = container
+        self.request = request
+        self.stack = stack
+        self.cache: dict[Callable[..., Any], Any] = {}
+
+    async def run(self, plan: CallPlan) -> Any:
+        return await self.invoke(plan, await self.arguments(plan))
+
+    async def arguments(self, plan: CallPlan, skip: Any = ()) -> dict[str, Any]:
+        """Gather the keyword arguments of ``plan``; raise one 422 holding every error."""
+        kwargs: dict[str, Any] = {}
+        errors = []
+        request = self.request
+        if plan.needs_request and request is None and (plan.sync_params or plan.async_params or plan.body):
+            raise DependencyError(
+                f"{plan.name} reads the HTTP request, but it was called outside one; "
+                "pass those values by keyword to container.call() or split the provider."
+            )
+        for name, extractor in plan.sync_params:
+            if name in skip:
+                continue
+            try:
+                kwargs[name] = extractor.extract(request)  # type: ignore[arg-type]
+            except RequestValidationError as exc:
+                errors.extend(exc.errors)
+        for name, dep in plan.deps:
+            if name in skip:
+                continue
+            try:
+                kwargs[name] = await self.resolve(dep)
+            except RequestValidationError as exc:
+                errors.extend(exc.errors)
+        if plan.body is not None:
+            try:
+                await self._body(plan, request, kwargs)  # type: ignore[arg-type]
+            except RequestValidationError as exc:
+                errors.extend(exc.errors)
+        for name, async_extractor in plan.async_params:
+            try:
+                kwargs[name] = await async_extractor.extract(request)  # type: ignore[arg-type]
+            except RequestValidationError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise RequestValidationError(errors)
+        return kwargs
+
+    async def _body(self, plan: CallPlan, request: Request, kwargs: dict[str, Any]) -> None:
+        value = await plan.body.extract(request)  # type: ignore[union-attr]
+        if plan.body_names is None:
+            kwargs[plan.body_fields[0].name] = value
+        else:
+            for name in plan.body_names:
+                kwargs[name] = getattr(value, name)
+
+    async def resolve(self, dep: Dependency) -> Any:
+        if dep.scope == "app":
+            return await self.container.app_value(dep)
+        plan = dep.plan
+        overrides = self.container.overrides
+        if overrides and plan.fn in overrides:
+            plan = self.container.plan_for(overrides[plan.fn])
+        if dep.use_cache and plan.fn in self.cache:
+            return self.cache[plan.fn]
+        value = await self.run(plan)
+        if dep.use_cache:
+            self.cache[plan.fn] = value
+        return value
+
+    async def invoke(self, plan: CallPlan, kwargs: Mapping[str, Any]) -> Any:
+        kind = plan.kind
+        if kind is CallKind.ASYNC:
+            return await plan.fn(**kwargs)
+        if kind is CallKind.SYNC:
+            return await self.container.pool.run(plan.fn, **kwargs)
+        if self.stack is None:
+            raise DependencyError(f"{plan.name} is a generator provider and needs a cleanup scope.")
+        manager = plan.context(**kwargs)  # type: ignore[misc]
+        if kind is CallKind.ASYNC_GEN:
+            return await self.stack.enter_async_context(manager)
+        value = await self.container.pool.run(manager.__enter__)
+        self.stack.push_async_exit(_sync_exit(self.container.pool, manager))
+        return value
+
+
+def _sync_exit(pool: ThreadPool, manager: Any) -> Callable[..., Any]:
+    async def exit_(*exc_info: Any) -> bool:
+        return bool(await pool.run(manager.__exit__, *exc_info))
+
+    return exit_

@@ -1,0 +1,96 @@
+"""A route compiled into a plain ASGI app: gather arguments, call the handler, send the result."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, get_origin
+
+from plait._types import Receive, Scope, Send
+from plait.codec.bodies import build_encoder
+from plait.codec.types import unwrap_annotated
+from plait.di.container import Container, Solver
+from plait.di.plan import CallPlan, Dependency
+from plait.errors import HandlerTable, ResponseGuard, handle
+from plait.requests import Request
+from plait.responses import PlainTextResponse, Response
+
+_JSON = (b"content-type", b"application/json")
+_NO_BODY = frozenset({204, 304})
+
+
+class Endpoint:
+    """Runs one handler for one request. Everything it needs was decided at startup."""
+
+    __slots__ = ("container", "encode", "guards", "plan", "response_class", "status_code", "table", "text")
+
+    def __init__(
+        self,
+        plan: CallPlan,
+        guards: list[Dependency],
+        container: Container,
+        table: HandlerTable,
+        *,
+        status_code: int = 200,
+        response_class: type[Response] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.guards = guards
+        self.container = container
+        self.table = table
+        self.status_code = status_code
+        self.response_class = response_class
+        declared, _ = unwrap_annotated(plan.return_type)
+        self.text = declared is str
+        self.encode = build_encoder(plan.return_type if not _is_response_type(declared) else None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        guard = ResponseGuard(send)
+        try:
+            if self.plan.needs_exit_stack or self.container.overrides:
+                async with contextlib.AsyncExitStack() as stack:
+                    await self._run(request, Solver(self.container, request, stack), guard)
+            else:
+                await self._run(request, Solver(self.container, request, None), guard)
+        except Exception as exc:
+            if guard.started:
+                raise
+            response = await handle(self.table, request, exc)
+            if response is None:
+                raise
+            await response(scope, receive, send)
+        finally:
+            await request.close()
+
+    async def _run(self, request: Request, solver: Solver, send: Send) -> None:
+        for dep in self.guards:
+            await solver.resolve(dep)
+        plan = self.plan
+        result = await solver.invoke(plan, await solver.arguments(plan))
+        await self.respond(request.scope, request._receive, send, result)
+
+    async def respond(self, scope: Scope, receive: Receive, send: Send, result: Any) -> None:
+        if isinstance(result, Response):
+            await result(scope, receive, send)
+            return
+        status = self.status_code
+        if self.response_class is not None:
+            await self.response_class(result, status_code=status)(scope, receive, send)
+            return
+        if status in _NO_BODY:
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if self.text or isinstance(result, str):
+            await PlainTextResponse(result, status_code=status)(scope, receive, send)
+            return
+        # PERF: JSON results skip the Response object: one encoder call and two messages.
+        body = self.encode(result)
+        headers = [_JSON, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def _is_response_type(tp: Any) -> bool:
+    origin = get_origin(tp) or tp
+    return isinstance(origin, type) and issubclass(origin, Response)

@@ -1,0 +1,1 @@
+"""Sans-IO HTTP helpers: pure functions over bytes and strings, tested without a server."""

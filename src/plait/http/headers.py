@@ -1,0 +1,67 @@
+"""Header value helpers: safety checks and parameter parsing."""
+
+from __future__ import annotations
+
+import re
+
+_FORBIDDEN = ("\r", "\n", "\x00")
+# RFC 9110 token: the only characters a header (or cookie) name may hold.
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# One `; name=value` parameter; a quoted value may hold `;` and backslash-escaped quotes.
+_PARAM = re.compile(r';\s*([^;=\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_ESCAPED = re.compile(r'\\(["\\])')
+
+
+def check_header_value(name: str, value: str) -> str:
+    """Refuse a header value that could split the response (CR, LF or NUL).
+
+    >>> check_header_value("x-id", "42")
+    '42'
+    """
+    if any(ch in value for ch in _FORBIDDEN):
+        raise ValueError(
+            f"Header {name!r} contains a CR, LF or NUL character; such values could inject "
+            "extra headers. Remove the line breaks before setting the header."
+        )
+    return value
+
+
+def check_header_name(name: str) -> str:
+    """Refuse a header name that is not an RFC 9110 token (empty, separators, spaces, controls)."""
+    if not TOKEN.fullmatch(name):
+        raise ValueError(f"Header name {name!r} is not a valid HTTP token; use letters, digits and '-'.")
+    return name
+
+
+def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
+    """Split ``text/html; charset=utf-8`` into ``("text/html", {"charset": "utf-8"})``.
+
+    The main value is lower-cased; parameter names are lower-cased; quotes are removed.
+
+    >>> parse_options_header('multipart/form-data; boundary="abc"')
+    ('multipart/form-data', {'boundary': 'abc'})
+    """
+    main, sep, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(sep + rest):
+        val = match.group(2).strip()
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = _ESCAPED.sub(r"\1", val[1:-1])
+        params[match.group(1).lower()] = val
+    return main.strip().lower(), params
+
+
+def media_type_matches(content_type: str | None, *accepted: str) -> bool:
+    """Tell whether a Content-Type header names one of the accepted media types.
+
+    ``application/*+json`` style suffixes count as JSON when ``application/json`` is accepted.
+
+    >>> media_type_matches("application/problem+json", "application/json")
+    True
+    """
+    if not content_type:
+        return False
+    main, _ = parse_options_header(content_type)
+    if main in accepted:
+        return True
+    return "application/json" in accepted and main.startswith("application/") and main.endswith("+json")

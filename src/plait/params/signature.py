@@ -1,0 +1,198 @@
+"""Deciding, once at startup, where each handler parameter comes from.
+
+The rules, in order:
+
+1. an explicit marker (``Query()``, ``Header()``, ``Body()``, ...) in ``Annotated`` or as the default;
+2. the annotation ``Request``;
+3. a name that appears in the route path (``{id}``) is a path parameter;
+4. ``UploadFile`` (or a list of them) is a file from a multipart form;
+5. a structured type (Struct, dataclass, TypedDict, pydantic model, or a list/dict of values) is the JSON body;
+6. a scalar, an enum, a ``Literal``, or a list of scalars is a query parameter.
+
+Anything else is a configuration error that names the handler and the fix.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
+
+import msgspec
+
+from plait.codec.types import (
+    describe,
+    is_model_type,
+    is_scalar_type,
+    is_sequence_type,
+    strip_optional,
+    unwrap_annotated,
+)
+from plait.datastructures import UploadFile
+from plait.exceptions import ConfigurationError
+from plait.params.extractors import (
+    FormFieldExtractor,
+    FormModelExtractor,
+    ModelExtractor,
+    RequestExtractor,
+    ValueExtractor,
+)
+from plait.params.markers import REQUIRED, HeaderParam, Param
+from plait.requests import Request
+
+SyncExtractor = ValueExtractor | ModelExtractor | RequestExtractor
+AsyncExtractor = FormFieldExtractor | FormModelExtractor
+
+
+@dataclass(slots=True)
+class BodyField:
+    """A parameter taken from the JSON body; several of them are merged into one object."""
+
+    name: str
+    key: str
+    tp: Any
+    default: Any
+    embed: bool
+
+
+@dataclass(slots=True)
+class Analyzed:
+    """Where one parameter comes from: exactly one of the three is set."""
+
+    sync: SyncExtractor | None = None
+    async_: AsyncExtractor | None = None
+    body: BodyField | None = None
+
+
+def find_marker(annotation: Any, default: Any, kind: type[Any]) -> Any:
+    """The first marker of ``kind`` in ``Annotated`` metadata or the default, else None."""
+    _, metadata = unwrap_annotated(annotation)
+    for item in metadata:
+        if isinstance(item, kind):
+            return item
+    return default if isinstance(default, kind) else None
+
+
+def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: frozenset[str]) -> Analyzed:
+    """Decide the source of one parameter of ``owner`` (a handler or provider name)."""
+    base, _ = unwrap_annotated(annotation)
+    marker: Param | None = find_marker(annotation, param.default, Param)
+    default = _default(param, marker)
+    if marker is None and isinstance(base, type) and issubclass(base, Request):
+        return Analyzed(sync=RequestExtractor())
+    source = marker.source if marker is not None else _infer_source(param.name, base, path_params)
+    if source is None:
+        raise ConfigurationError(
+            f"{owner}: parameter {param.name!r} has type {describe(base)}, which Plait cannot read from a "
+            "request. Use a scalar (str, int, ...) for a query parameter, a Struct/dataclass for a JSON body, "
+            "or mark it: Annotated[T, Query()], Header(), Cookie(), Body(), Form(), File() or Depends(provider)."
+        )
+    tp = _constrained(base, marker)
+    if source == "path" and param.name not in path_params and not (marker and marker.alias in path_params):
+        raise ConfigurationError(
+            f"{owner}: parameter {param.name!r} is marked Path() but the route has no {{{param.name}}} segment; "
+            "add it to the route path or remove the marker."
+        )
+    if source == "body":
+        embed = bool(getattr(marker, "embed", False))
+        key = marker.alias if marker is not None and marker.alias else param.name
+        return Analyzed(body=BodyField(param.name, key, tp, default, embed))
+    if source in ("form", "file"):
+        return Analyzed(async_=_form_extractor(owner, param.name, tp, default, marker))
+    return Analyzed(sync=_value_extractor(owner, source, param.name, tp, default, marker))
+
+
+def _default(param: inspect.Parameter, marker: Param | None) -> Any:
+    if marker is not None and marker.default is not REQUIRED:
+        return marker.default
+    if param.default is inspect.Parameter.empty or isinstance(param.default, Param):
+        return REQUIRED
+    return param.default
+
+
+def _constrained(base: Any, marker: Param | None) -> Any:
+    meta = marker.meta() if marker is not None else None
+    if meta is None:
+        return base
+    inner, optional = strip_optional(base)
+    tp = Annotated[inner, meta]
+    return tp | None if optional else tp
+
+
+def _is_upload(tp: Any) -> tuple[bool, bool]:
+    """(is a file parameter, takes many files)."""
+    tp, _ = strip_optional(tp)
+    if tp is UploadFile:
+        return True, False
+    if get_origin(tp) is list and get_args(tp) == (UploadFile,):
+        return True, True
+    return False, False
+
+
+def _infer_source(name: str, base: Any, path_params: frozenset[str]) -> str | None:
+    if name in path_params:
+        return "path"
+    if _is_upload(base)[0]:
+        return "file"
+    if is_scalar_type(base) or is_sequence_type(base):
+        return "query"
+    inner, _ = strip_optional(base)
+    if is_model_type(inner) or get_origin(inner) in (list, dict, tuple, set, frozenset):
+        return "body"
+    return None
+
+
+def _value_extractor(
+    owner: str, source: str, name: str, tp: Any, default: Any, marker: Param | None
+) -> SyncExtractor:
+    key = marker.alias if marker is not None and marker.alias else name
+    if source == "header" and (marker is None or not marker.alias):
+        convert = not isinstance(marker, HeaderParam) or marker.convert_underscores
+        key = (name.replace("_", "-") if convert else name).lower()
+    inner, _ = strip_optional(unwrap_annotated(tp)[0])
+    if is_model_type(inner) and source in ("query", "header"):
+        return ModelExtractor(source, tp, _model_fields(tp))
+    if is_sequence_type(tp):
+        return ValueExtractor(source, key, tp, default, many=True)
+    if is_scalar_type(tp):
+        return ValueExtractor(source, key, _scalar_type(tp), default)
+    raise ConfigurationError(
+        f"{owner}: parameter {name!r} of type {describe(tp)} cannot come from the {source}; "
+        "use a scalar, a list of scalars, or (for query and header) a Struct/dataclass of them."
+    )
+
+
+def _scalar_type(tp: Any) -> Any:
+    # The converter only runs when a value is present, so `int | None` converts as `int`.
+    return strip_optional(tp)[0]
+
+
+def _form_extractor(owner: str, name: str, tp: Any, default: Any, marker: Param | None) -> AsyncExtractor:
+    key = marker.alias if marker is not None and marker.alias else name
+    is_file, many_files = _is_upload(unwrap_annotated(tp)[0])
+    if is_file:
+        return FormFieldExtractor(key, tp, default, many=many_files, is_file=True)
+    if is_model_type(tp):
+        return FormModelExtractor(tp, _model_fields(tp))
+    if is_sequence_type(tp):
+        return FormFieldExtractor(key, tp, default, many=True, is_file=False)
+    if is_scalar_type(tp):
+        return FormFieldExtractor(key, _scalar_type(tp), default, many=False, is_file=False)
+    raise ConfigurationError(
+        f"{owner}: form parameter {name!r} of type {describe(tp)} is not supported; use str/int/..., "
+        "a list of them, UploadFile, or a Struct/dataclass holding the whole form."
+    )
+
+
+def _model_fields(tp: Any) -> dict[str, bool]:
+    """Field name -> whether it takes a list, for a parameter model."""
+    base, _ = unwrap_annotated(tp)
+    base, _ = strip_optional(base)
+    if isinstance(base, type) and issubclass(base, msgspec.Struct):
+        return {f.encode_name: is_sequence_type(f.type) for f in msgspec.structs.fields(base)}
+    hints = getattr(base, "model_fields", None)
+    if hints is not None:  # pydantic
+        return {name: is_sequence_type(info.annotation) for name, info in hints.items()}
+    import typing
+
+    return {name: is_sequence_type(hint) for name, hint in typing.get_type_hints(base).items()}

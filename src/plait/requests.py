@@ -1,0 +1,194 @@
+"""The incoming HTTP request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from plait._types import Receive, Scope
+from plait.codec.depth import check_depth
+from plait.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from plait.exceptions import ClientDisconnect, HTTPException
+from plait.formparsers import FormLimits, parse_form
+from plait.http.cookies import parse_cookie
+from plait.settings import Settings
+
+if TYPE_CHECKING:
+    from plait.app import Plait
+
+_DEFAULT_SETTINGS = Settings()
+
+
+async def _empty_receive() -> dict[str, Any]:
+    raise RuntimeError("This request has no body channel; it was built without a receive callable.")
+
+
+class Request:
+    """One HTTP request, built lazily from the ASGI scope.
+
+    Handlers ask for it by annotation::
+
+        @app.get("/ua")
+        def user_agent(request: Request) -> str:
+            return request.headers.get("user-agent", "")
+    """
+
+    __slots__ = (
+        "_body",
+        "_cookies",
+        "_form",
+        "_headers",
+        "_query",
+        "_receive",
+        "_stream_used",
+        "scope",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._body: bytes | None = None
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._form: FormData | None = None
+        self._stream_used = False
+
+    @property
+    def app(self) -> Plait[Any]:
+        return self.scope["app"]  # type: ignore[no-any-return]
+
+    @property
+    def settings(self) -> Settings:
+        app = self.scope.get("app")
+        return app.settings if app is not None else _DEFAULT_SETTINGS
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> URL:
+        return URL.from_scope(self.scope)
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self.scope["headers"])
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query is None:
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            self._cookies = parse_cookie(self.headers.get("cookie", ""))
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        """Per-request values (set by middleware or dependencies)."""
+        state = self.scope.setdefault("plait.request_state", State())
+        return state  # type: ignore[no-any-return]
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, chunk by chunk, capped at ``Settings.max_body_size`` (413)."""
+        if self._body is not None:
+            yield self._body
+            return
+        if self._stream_used:
+            raise RuntimeError("The request body was already streamed; call body() before stream() to reuse it.")
+        self._stream_used = True
+        limit = self.settings.max_body_size
+        self._check_declared_length(limit)
+        received = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect("The client disconnected while sending its body.")
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                raise _too_large(limit)
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    def _check_declared_length(self, limit: int) -> None:
+        declared = self.headers.get("content-length")
+        if declared is None:
+            return
+        if not declared.isdigit():
+            raise HTTPException(400, "The Content-Length header must be a whole number of bytes.")
+        if int(declared) > limit:
+            raise _too_large(limit)
+
+    async def body(self) -> bytes:
+        """The whole body (read once, then cached)."""
+        if self._body is None:
+            self._body = b"".join([chunk async for chunk in self.stream()])
+        return self._body
+
+    async def json(self) -> Any:
+        """The body decoded as JSON into Python builtins (400 when malformed or too deep)."""
+        data = await self.body()
+        check_depth(data, self.settings.max_json_depth)
+        try:
+            return msgspec.json.decode(data)
+        except msgspec.DecodeError:
+            raise HTTPException(400, "The request body is not valid JSON.") from None
+
+    async def form(self) -> FormData:
+        """Form fields and files from an urlencoded or multipart body (read once, then cached).
+
+        Uploaded files are closed by Plait after the response is sent.
+        """
+        if self._form is None:
+            settings = self.settings
+            limits = FormLimits(
+                max_fields=settings.max_form_fields,
+                max_files=settings.max_form_files,
+                max_part_size=settings.max_part_size,
+                spool_size=settings.upload_spool_size,
+            )
+            self._form = await parse_form(self.content_type, self.stream(), limits)
+        return self._form
+
+    async def close(self) -> None:
+        """Release what the request holds (uploaded files)."""
+        if self._form is not None:
+            await self._form.close()
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        413,
+        f"The request body is larger than {limit} bytes; send less, or raise Settings.max_body_size.",
+    )

@@ -1,0 +1,21 @@
+"""Responses: plain, JSON, HTML, text, redirects, streams and files."""
+
+from plait.responses.base import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from plait.responses.files import FileResponse
+from plait.responses.streaming import StreamingResponse
+
+__all__ = [
+    "FileResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+]
