@@ -66,7 +66,8 @@ class QueryParams(MultiMapping):
 
     def __init__(self, query: bytes | str | Iterable[tuple[str, str]] = b"") -> None:
         if isinstance(query, bytes):
-            query = query.decode("latin-1")
+            # Clients should percent-encode, but some send raw UTF-8; decode it as such.
+            query = query.decode("utf-8", "replace")
         if isinstance(query, str):
             super().__init__(parse_qsl(query, keep_blank_values=True))
         else:
@@ -233,8 +234,7 @@ class State:
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(
-            f"State has no attribute {name!r}; set it first "
-            "(for app state, in a startup hook or the lifespan)."
+            f"State has no attribute {name!r}; set it first (for app state, in a startup hook or the lifespan)."
         )
 
     def __setattr__(self, name: str, value: Any) -> None:

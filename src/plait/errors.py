@@ -34,7 +34,7 @@ class ProblemResponse(JSONResponse):
         *,
         detail: str | None = None,
         title: str | None = None,
-        type: str = "about:blank",  # noqa: A002 - the RFC member name
+        type: str = "about:blank",
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:

@@ -46,7 +46,7 @@ class HTTPException(PlaitError):
         detail: str | None = None,
         headers: Mapping[str, str] | None = None,
         *,
-        type: str = "about:blank",  # noqa: A002 - the RFC 9457 member name
+        type: str = "about:blank",
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.status_code = status_code

@@ -318,8 +318,7 @@ class _MultipartBuilder:
         if self.files > self.limits.max_files:
             raise HTTPException(
                 413,
-                f"More than {self.limits.max_files} files in one form; "
-                "raise Settings.max_form_files to accept more.",
+                f"More than {self.limits.max_files} files in one form; raise Settings.max_form_files to accept more.",
             )
         upload = UploadFile(
             filename,
@@ -349,8 +348,7 @@ def _decode_field(part: _Part) -> str:
     except LookupError:
         raise HTTPException(
             400,
-            f"Form field {name} declares charset {part.charset!r}, which Plait does not know; "
-            "send it as UTF-8.",
+            f"Form field {name} declares charset {part.charset!r}, which Plait does not know; send it as UTF-8.",
         ) from None
     except UnicodeDecodeError:
         raise HTTPException(
@@ -506,17 +504,14 @@ def _show(name: str) -> str:
 
 
 def _too_many_fields(limit: int) -> HTTPException:
-    return HTTPException(
-        413, f"More than {limit} form fields; raise Settings.max_form_fields to accept more."
-    )
+    return HTTPException(413, f"More than {limit} form fields; raise Settings.max_form_fields to accept more.")
 
 
 def _field_too_large(name: bytes | str, limit: int) -> HTTPException:
     text = name if isinstance(name, str) else name.decode("utf-8", "replace")
     return HTTPException(
         413,
-        f"Form field {_show(text)} is larger than {limit} bytes; "
-        "raise Settings.max_part_size to accept larger fields.",
+        f"Form field {_show(text)} is larger than {limit} bytes; raise Settings.max_part_size to accept larger fields.",
     )
 
 

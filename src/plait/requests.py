@@ -107,8 +107,7 @@ class Request:
     @property
     def state(self) -> State:
         """Per-request values (set by middleware or dependencies)."""
-        state = self.scope.setdefault("plait.request_state", State())
-        return state  # type: ignore[no-any-return]
+        return self.scope.setdefault("plait.request_state", State())  # type: ignore[no-any-return]
 
     @property
     def content_type(self) -> str:

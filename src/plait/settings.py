@@ -186,9 +186,7 @@ def _fields_of(cls: type[Any]) -> list[_Field]:
     )
 
 
-def _collect(
-    environ: Mapping[str, str], env_file: str | os.PathLike[str] | None, prefix: str
-) -> dict[str, _Source]:
+def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None, prefix: str) -> dict[str, _Source]:
     """Prefixed variables keyed by the lower-cased rest of their name; the environment wins."""
     found: dict[str, _Source] = {}
     layers: list[tuple[Mapping[str, str], str]] = []

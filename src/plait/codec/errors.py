@@ -87,7 +87,10 @@ def _fields(tp: Any) -> dict[str, tuple[Any, bool]] | None:
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
         return {
-            f.name: (hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+            f.name: (
+                hints[f.name],
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            )
             for f in dataclasses.fields(tp)
         }
     if is_typeddict(tp):

@@ -78,7 +78,15 @@ def is_scalar_type(tp: Any) -> bool:
     import decimal
     import uuid
 
-    known = (*SCALARS, enum.Enum, uuid.UUID, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta)
+    known = (
+        *SCALARS,
+        enum.Enum,
+        uuid.UUID,
+        decimal.Decimal,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+    )
     return issubclass(tp, known)
 
 

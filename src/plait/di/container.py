@@ -88,9 +88,7 @@ class Solver:
 
     __slots__ = ("cache", "container", "request", "stack")
 
-    def __init__(
-        self, container: Container, request: Request | None, stack: contextlib.AsyncExitStack | None
-    ) -> None:
+    def __init__(self, container: Container, request: Request | None, stack: contextlib.AsyncExitStack | None) -> None:
         self.container = container
         self.request = request
         self.stack = stack

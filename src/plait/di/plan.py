@@ -129,7 +129,12 @@ class PlanCompiler:
         return plan
 
     def _add_param(
-        self, plan: CallPlan, owner: str, param: inspect.Parameter, annotation: Any, path_params: frozenset[str]
+        self,
+        plan: CallPlan,
+        owner: str,
+        param: inspect.Parameter,
+        annotation: Any,
+        path_params: frozenset[str],
     ) -> None:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             return
@@ -156,9 +161,7 @@ class PlanCompiler:
         if not fields:
             return
         if plan.async_params:
-            raise ConfigurationError(
-                f"{owner}: a handler cannot read both a JSON body and form fields; choose one."
-            )
+            raise ConfigurationError(f"{owner}: a handler cannot read both a JSON body and form fields; choose one.")
         if len(fields) == 1 and not fields[0].embed:
             plan.body = BodyExtractor(fields[0].tp, fields[0].default, self.max_json_depth)
             return
@@ -176,7 +179,7 @@ class PlanCompiler:
 def _type_hints(fn: Callable[..., Any], owner: str) -> dict[str, Any]:
     target = fn if inspect.isroutine(fn) or inspect.isclass(fn) else getattr(fn, "__call__", fn)  # noqa: B004
     if inspect.isclass(target):
-        target = target.__init__  # type: ignore[misc]
+        target = target.__init__
     try:
         return typing.get_type_hints(target, include_extras=True)
     except NameError as exc:

@@ -59,7 +59,7 @@ class Param:
             "pattern": self.pattern,
         }
         given = {k: v for k, v in bounds.items() if v is not None}
-        return msgspec.Meta(**given) if given else None  # type: ignore[arg-type]
+        return msgspec.Meta(**given) if given else None  # type: ignore[call-overload]
 
 
 def _marker(cls: type[Param]) -> Any:

@@ -115,7 +115,7 @@ def _constrained(base: Any, marker: Param | None) -> Any:
     if meta is None:
         return base
     inner, optional = strip_optional(base)
-    tp = Annotated[inner, meta]
+    tp: Any = Annotated[inner, meta]
     return tp | None if optional else tp
 
 
@@ -142,9 +142,7 @@ def _infer_source(name: str, base: Any, path_params: frozenset[str]) -> str | No
     return None
 
 
-def _value_extractor(
-    owner: str, source: str, name: str, tp: Any, default: Any, marker: Param | None
-) -> SyncExtractor:
+def _value_extractor(owner: str, source: str, name: str, tp: Any, default: Any, marker: Param | None) -> SyncExtractor:
     key = marker.alias if marker is not None and marker.alias else name
     if source == "header" and (marker is None or not marker.alias):
         convert = not isinstance(marker, HeaderParam) or marker.convert_underscores

@@ -30,9 +30,7 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
             return
 
 
-async def send_until_disconnect(
-    receive: Receive, send: Send, produce: Callable[[Send], Awaitable[None]]
-) -> bool:
+async def send_until_disconnect(receive: Receive, send: Send, produce: Callable[[Send], Awaitable[None]]) -> bool:
     """Run ``produce(send)`` while listening for the client going away.
 
     When ``receive`` reports ``http.disconnect``, ``produce`` is cancelled. An ``OSError`` from

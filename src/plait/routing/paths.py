@@ -55,7 +55,7 @@ def parse_path(path: str) -> PathTemplate:
         raise ConfigurationError(f"Route path {path!r} must start with '/'; write '/{path}'.")
     raw = path[1:].split("/") if path != "/" else []
     if path != "/" and path.endswith("/"):
-        raw = raw[:-1] + [""]
+        raw = [*raw[:-1], ""]
     segments: list[Segment] = []
     seen: set[str] = set()
     for index, part in enumerate(raw):

@@ -51,7 +51,7 @@ class Route:
 
     @property
     def name(self) -> str:
-        return self.options.get("name") or getattr(self.endpoint, "__name__", "route")
+        return self.options.get("name") or str(getattr(self.endpoint, "__name__", "route"))
 
 
 @dataclass(eq=False)
