@@ -86,6 +86,7 @@ class Plait(Router, Generic[StateT]):
         self._placed: list[Placed] = []
         self._plans: list[CallPlan] = []
         self._templates: dict[str, PathTemplate] = {}
+        self._ambiguous: set[str] = set()
 
     @property
     def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
@@ -119,7 +120,7 @@ class Plait(Router, Generic[StateT]):
         tables: dict[str, MethodTable] = {}
         owners: dict[tuple[str, str], str] = {}
         mounts: list[tuple[str, ASGIApp]] = []
-        self._placed, self._plans, self._templates = [], [], {}
+        self._placed, self._plans, self._templates, self._ambiguous = [], [], {}, set()
         for item in self.walk():
             if isinstance(item, tuple):
                 path, mount = item
@@ -179,12 +180,15 @@ class Plait(Router, Generic[StateT]):
 
     def _name(self, item: Placed, template: PathTemplate) -> None:
         previous = self._templates.get(item.name)
-        if previous is not None and previous.path != template.path:
+        if previous is None or previous.path == template.path:
+            self._templates[item.name] = template
+        elif "name" in item.route.options:
             raise ConfigurationError(
                 f"Two routes are named {item.name!r} ({previous.path} and {template.path}); "
                 "give one a different name=... so url_for() can tell them apart."
             )
-        self._templates[item.name] = template
+        else:  # a derived name (one function on two paths): only url_for() needs to care
+            self._ambiguous.add(item.name)
 
     # -- introspection ----------------------------------------------------------------------------
 
@@ -218,6 +222,8 @@ class Plait(Router, Generic[StateT]):
         """
         self.build()
         template = self._templates.get(name)
+        if name in self._ambiguous:
+            raise ConfigurationError(f"Several routes are named {name!r}; pass name=... to the one url_for() should find.")
         if template is None:
             known = ", ".join(sorted(self._templates)) or "none"
             raise ConfigurationError(f"No route is named {name!r}; known names: {known}.")
