@@ -88,7 +88,8 @@ def convert_value(value: Any, tp: Any, loc: tuple[str | int, ...]) -> Any:
     try:
         return msgspec.convert(value, tp, strict=False)
     except msgspec.ValidationError as exc:
-        raise RequestValidationError([error_from_message(str(exc), loc)]) from None
+        errors = collect_errors(value, tp, loc, strict=False) or [error_from_message(str(exc), loc)]
+        raise RequestValidationError(errors) from None
 
 
 def _enc_hook(value: Any) -> Any:
@@ -115,17 +116,30 @@ def build_encoder(tp: Any) -> Encoder:
     tp, _ = unwrap_annotated(tp)
     if tp is Any or tp is None or not _needs_shaping(tp):
         return _plain_encode
-    if is_pydantic_type(tp):
-        import pydantic
-
-        return pydantic.TypeAdapter(tp).dump_json
     exact = tp if isinstance(tp, type) else None
+    if is_pydantic_type(tp):
+        return _pydantic_encoder(tp, exact)
 
     def encode(value: Any) -> bytes:
         # PERF: a value that already is the declared Struct/dataclass needs no conversion.
         if exact is not None and type(value) is exact:
             return _plain_encode(value)
         return _plain_encode(msgspec.convert(value, tp, from_attributes=True))
+
+    return encode
+
+
+def _pydantic_encoder(tp: Any, exact: type | None) -> Encoder:
+    import pydantic
+
+    adapter = pydantic.TypeAdapter(tp)
+
+    def encode(value: Any) -> bytes:
+        if exact is not None and type(value) is exact:
+            return adapter.dump_json(value)
+        # A dict or an ORM object is validated into the declared type first, so only its
+        # declared fields are written (dump_json alone would copy a dict whole).
+        return adapter.dump_json(adapter.validate_python(value, from_attributes=True))
 
     return encode
 

@@ -47,17 +47,21 @@ def error_from_message(message: str, prefix: Loc = ()) -> ErrorDetail:
     return ErrorDetail((*prefix, *loc), text.replace("`", "'"), kind)
 
 
-def collect_errors(value: Any, tp: Any, prefix: Loc) -> list[ErrorDetail]:
-    """Every error found converting the builtin ``value`` into ``tp`` (empty when it converts)."""
+def collect_errors(value: Any, tp: Any, prefix: Loc, *, strict: bool = True) -> list[ErrorDetail]:
+    """Every error found converting the builtin ``value`` into ``tp`` (empty when it converts).
+
+    ``value`` comes from JSON, a query string or a form, so its object keys are strings
+    (``str_keys``); ``strict=False`` also lets strings stand for numbers and booleans.
+    """
     try:
-        msgspec.convert(value, tp)
+        msgspec.convert(value, tp, strict=strict, str_keys=True)
     except msgspec.ValidationError as exc:
-        found = list(_walk(value, tp, prefix))
+        found = list(_walk(value, tp, prefix, strict))
         return found or [error_from_message(str(exc), prefix)]
     return []
 
 
-def _walk(value: Any, tp: Any, loc: Loc) -> Iterator[ErrorDetail]:
+def _walk(value: Any, tp: Any, loc: Loc, strict: bool) -> Iterator[ErrorDetail]:
     inner, _ = unwrap_annotated(tp)
     inner, _ = strip_optional(inner)
     fields = _fields(inner)
@@ -65,17 +69,17 @@ def _walk(value: Any, tp: Any, loc: Loc) -> Iterator[ErrorDetail]:
     if fields is not None and isinstance(value, dict):
         for name, (ftype, required) in fields.items():
             if name in value:
-                yield from collect_errors(value[name], ftype, (*loc, name))
+                yield from collect_errors(value[name], ftype, (*loc, name), strict=strict)
             elif required:
                 yield ErrorDetail((*loc, name), "Field required", "missing")
     elif origin in (list, set, frozenset) and isinstance(value, list):
         (item_type,) = get_args(inner) or (Any,)
         for index, item in enumerate(value):
-            yield from collect_errors(item, item_type, (*loc, index))
+            yield from collect_errors(item, item_type, (*loc, index), strict=strict)
     elif origin is dict and isinstance(value, dict):
         _, value_type = get_args(inner) or (Any, Any)
         for key, item in value.items():
-            yield from collect_errors(item, value_type, (*loc, key))
+            yield from collect_errors(item, value_type, (*loc, key), strict=strict)
 
 
 def _fields(tp: Any) -> dict[str, tuple[Any, bool]] | None:
@@ -96,5 +100,12 @@ def _fields(tp: Any) -> dict[str, tuple[Any, bool]] | None:
     if is_typeddict(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
         required: frozenset[str] = getattr(tp, "__required_keys__", frozenset())
-        return {name: (hint, name in required) for name, hint in hints.items()}
+        return {name: (_strip_required(hint), name in required) for name, hint in hints.items()}
     return None
+
+
+def _strip_required(hint: Any) -> Any:
+    """``NotRequired[T]`` / ``Required[T]`` mark a TypedDict key; the value itself is a ``T``."""
+    while get_origin(hint) in (typing.Required, typing.NotRequired):
+        (hint,) = get_args(hint)
+    return hint

@@ -68,6 +68,7 @@ def is_scalar_type(tp: Any) -> bool:
     """A type a single query/path/header string can be converted into."""
     tp, _ = unwrap_annotated(tp)
     tp, _ = strip_optional(tp)
+    tp, _ = unwrap_annotated(tp)
     if get_origin(tp) is Literal:
         return True
     if is_union(tp):
@@ -94,6 +95,7 @@ def is_sequence_type(tp: Any) -> bool:
     """``list[T]``, ``set[T]``, ``tuple[T, ...]``, ``frozenset[T]`` of scalars: repeated query keys."""
     tp, _ = unwrap_annotated(tp)
     tp, _ = strip_optional(tp)
+    tp, _ = unwrap_annotated(tp)
     origin = get_origin(tp)
     if origin not in (list, set, frozenset, tuple):
         return False

@@ -6,8 +6,9 @@ The rules, in order:
 2. the annotation ``Request``;
 3. a name that appears in the route path (``{id}``) is a path parameter;
 4. ``UploadFile`` (or a list of them) is a file from a multipart form;
-5. a structured type (Struct, dataclass, TypedDict, pydantic model, or a list/dict of values) is the JSON body;
-6. a scalar, an enum, a ``Literal``, or a list of scalars is a query parameter.
+5. a structured type (Struct, dataclass, TypedDict, pydantic model, or a list/dict) is the JSON body;
+6. a scalar, an enum or a ``Literal`` is a query parameter; repeated query keys need
+   ``Annotated[list[str], Query()]`` (an unmarked list is a body, as FastAPI users expect).
 
 Anything else is a configuration error that names the handler and the fix.
 """
@@ -134,7 +135,7 @@ def _infer_source(name: str, base: Any, path_params: frozenset[str]) -> str | No
         return "path"
     if _is_upload(base)[0]:
         return "file"
-    if is_scalar_type(base) or is_sequence_type(base):
+    if is_scalar_type(base):
         return "query"
     inner, _ = strip_optional(base)
     if is_model_type(inner) or get_origin(inner) in (list, dict, tuple, set, frozenset):

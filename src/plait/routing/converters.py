@@ -12,6 +12,8 @@ Register your own with :func:`register_converter`::
 
 from __future__ import annotations
 
+import decimal
+import math
 import re
 import uuid
 from typing import Any, Protocol
@@ -55,7 +57,7 @@ class IntConverter:
         return int(value)
 
     def to_url(self, value: Any) -> str:
-        if not isinstance(value, int) or value < 0:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{value!r} cannot fill an int path segment; pass a non-negative int.")
         return str(value)
 
@@ -67,7 +69,12 @@ class FloatConverter:
         return float(value)
 
     def to_url(self, value: Any) -> str:
-        return repr(float(value))
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{value!r} cannot fill a float path segment; pass a finite non-negative number.")
+        text = repr(abs(number))  # abs() turns -0.0 into 0.0
+        # The pattern has no exponent, so write 1e+20 as 100000000000000000000.
+        return format(decimal.Decimal(text), "f") if "e" in text else text
 
 
 class UUIDConverter:

@@ -192,6 +192,11 @@ class Router:
 
     def walk(self, prefix: str = "", chain: tuple[Router, ...] = ()) -> Iterator[Placed | tuple[str, Mount]]:
         """Every route and mount below this router, with what its routers contribute."""
+        if self in chain:
+            raise ConfigurationError(
+                f"Router {self.name or self.prefix or '(unnamed)'!r} includes itself through its child routers; "
+                "remove one include_router() call."
+            )
         here = prefix + self.prefix
         chain = (*chain, self)
         for route in self.routes:
