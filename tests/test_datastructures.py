@@ -236,9 +236,7 @@ def test_url_prefers_the_host_header() -> None:
         ("http", ("/run/app.sock", None), "/run/app.sock"),
     ],
 )
-def test_url_from_server_omits_default_ports(
-    scheme: str, server: tuple[str, int | None], netloc: str
-) -> None:
+def test_url_from_server_omits_default_ports(scheme: str, server: tuple[str, int | None], netloc: str) -> None:
     assert URL.from_scope(scope_of(scheme=scheme, server=server)).netloc == netloc
 
 
@@ -357,9 +355,7 @@ def test_upload_file_spools_to_disk_past_the_threshold() -> None:
         assert await upload.read(4) == b"4567"
         await upload.seek(0)
         assert await upload.read() == b"123456789abc"
-        assert repr(upload) == (
-            "UploadFile(filename='big.bin', size=12, content_type='application/octet-stream')"
-        )
+        assert repr(upload) == ("UploadFile(filename='big.bin', size=12, content_type='application/octet-stream')")
         await upload.close()
         assert upload.file.closed
 

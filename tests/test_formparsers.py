@@ -19,9 +19,7 @@ BOUNDARY = "----PlaitFormBoundary7MA4YWxkTrZu0gW"
 MULTIPART_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 # A file body full of near-misses of the delimiter, so chunk splits land inside partial matches.
-TRICKY_FILE = (
-    b"line one\r\nline two\r\n--" + BOUNDARY.encode()[:-3] + b"\r\n\r\n--\r\n-" + bytes(range(256)) + b"\r\n"
-)
+TRICKY_FILE = b"line one\r\nline two\r\n--" + BOUNDARY.encode()[:-3] + b"\r\n\r\n--\r\n-" + bytes(range(256)) + b"\r\n"
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -59,9 +57,7 @@ def parse(content_type: str, chunks: Iterable[bytes], limits: FormLimits | None 
     return anyio.run(main)
 
 
-def parse_error(
-    content_type: str, chunks: Iterable[bytes], limits: FormLimits | None = None
-) -> HTTPException:
+def parse_error(content_type: str, chunks: Iterable[bytes], limits: FormLimits | None = None) -> HTTPException:
     with pytest.raises(HTTPException) as info:
         parse(content_type, chunks, limits)
     return info.value
@@ -115,9 +111,7 @@ def test_limits_defaults_match_settings() -> None:
 
 def test_limits_from_settings_maps_every_field() -> None:
     settings = Settings(max_form_fields=3, max_form_files=4, max_part_size=5, upload_spool_size=6)
-    assert FormLimits.from_settings(settings) == FormLimits(
-        max_fields=3, max_files=4, max_part_size=5, spool_size=6
-    )
+    assert FormLimits.from_settings(settings) == FormLimits(max_fields=3, max_files=4, max_part_size=5, spool_size=6)
 
 
 @pytest.mark.parametrize(
@@ -377,17 +371,13 @@ def test_multipart_empty_filename_part_is_skipped() -> None:
 
 
 def test_multipart_header_names_and_parameters_ignore_case() -> None:
-    raw = (
-        b'CONTENT-DISPOSITION: Form-Data; NAME="doc"; FileName="A.TXT"\r\ncontent-TYPE: Text/Plain\r\n\r\nhi'
-    )
+    raw = b'CONTENT-DISPOSITION: Form-Data; NAME="doc"; FileName="A.TXT"\r\ncontent-TYPE: Text/Plain\r\n\r\nhi'
     assert parse(MULTIPART_TYPE, [multipart(raw)]) == [("doc", ("A.TXT", "text/plain", b"hi"))]
 
 
 def test_multipart_quoted_parameters_keep_semicolons_and_escaped_quotes() -> None:
     raw = b'Content-Disposition: form-data; name="a;b"; filename="say \\"hi\\"; ok.txt"\r\n\r\nx'
-    assert parse(MULTIPART_TYPE, [multipart(raw)]) == [
-        ("a;b", ('say "hi"; ok.txt', "application/octet-stream", b"x"))
-    ]
+    assert parse(MULTIPART_TYPE, [multipart(raw)]) == [("a;b", ('say "hi"; ok.txt', "application/octet-stream", b"x"))]
 
 
 def test_multipart_keeps_browser_backslashes_in_filenames() -> None:
@@ -398,9 +388,7 @@ def test_multipart_keeps_browser_backslashes_in_filenames() -> None:
 
 def test_multipart_utf8_filename_and_field_name() -> None:
     raw = 'Content-Disposition: form-data; name="résumé"; filename="café ✓.pdf"\r\n\r\nx'.encode()
-    assert parse(MULTIPART_TYPE, [multipart(raw)]) == [
-        ("résumé", ("café ✓.pdf", "application/octet-stream", b"x"))
-    ]
+    assert parse(MULTIPART_TYPE, [multipart(raw)]) == [("résumé", ("café ✓.pdf", "application/octet-stream", b"x"))]
 
 
 def test_multipart_non_utf8_filename_is_read_as_latin1() -> None:
@@ -415,19 +403,13 @@ def test_multipart_disposition_tolerates_spacing_flags_and_stray_parameters() ->
 
 
 def test_multipart_rfc5987_filename_wins_over_plain_filename() -> None:
-    raw = (
-        b'Content-Disposition: form-data; name=f; filename="fallback.txt"; '
-        b"filename*=UTF-8''na%C3%AFve.txt\r\n\r\nx"
-    )
+    raw = b"Content-Disposition: form-data; name=f; filename=\"fallback.txt\"; filename*=UTF-8''na%C3%AFve.txt\r\n\r\nx"
     [(name, (filename, _, _))] = parse(MULTIPART_TYPE, [multipart(raw)])
     assert (name, filename) == ("f", "naïve.txt")
 
 
 def test_multipart_malformed_rfc5987_filename_falls_back() -> None:
-    raw = (
-        b'Content-Disposition: form-data; name=f; filename="plain.txt"; '
-        b"filename*=bogus-charset''%FF\r\n\r\nx"
-    )
+    raw = b"Content-Disposition: form-data; name=f; filename=\"plain.txt\"; filename*=bogus-charset''%FF\r\n\r\nx"
     [(_, (filename, _, _))] = parse(MULTIPART_TYPE, [multipart(raw)])
     assert filename == "plain.txt"
 
@@ -483,9 +465,7 @@ def test_multipart_too_many_files_is_413_and_closes_earlier_files(created_upload
 
 
 def test_multipart_field_at_size_limit_is_accepted() -> None:
-    assert parse(MULTIPART_TYPE, [multipart(part("a", b"12345"))], FormLimits(max_part_size=5)) == [
-        ("a", "12345")
-    ]
+    assert parse(MULTIPART_TYPE, [multipart(part("a", b"12345"))], FormLimits(max_part_size=5)) == [("a", "12345")]
 
 
 def test_multipart_field_over_size_limit_is_413(created_uploads: list[UploadFile]) -> None:
@@ -545,9 +525,7 @@ def test_multipart_without_boundary_is_400(content_type: str) -> None:
 
 def test_multipart_overlong_boundary_is_400() -> None:
     boundary = "b" * 300
-    error = parse_error(
-        f"multipart/form-data; boundary={boundary}", [multipart(part("a", b"1"), boundary=boundary)]
-    )
+    error = parse_error(f"multipart/form-data; boundary={boundary}", [multipart(part("a", b"1"), boundary=boundary)])
     assert error.status_code == 400
     assert "boundary" in error.detail
 

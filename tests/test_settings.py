@@ -153,9 +153,7 @@ def test_missing_env_file_is_fine(tmp_path: Path) -> None:
     assert settings.debug is True
 
 
-def test_default_env_file_is_dot_env_in_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_env_file_is_dot_env_in_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("PLAIT_MAX_FORM_FIELDS=5\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert load_settings(environ={}).max_form_fields == 5

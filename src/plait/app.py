@@ -223,7 +223,9 @@ class Plait(Router, Generic[StateT]):
         self.build()
         template = self._templates.get(name)
         if name in self._ambiguous:
-            raise ConfigurationError(f"Several routes are named {name!r}; pass name=... to the one url_for() should find.")
+            raise ConfigurationError(
+                f"Several routes are named {name!r}; pass name=... to the one url_for() should find."
+            )
         if template is None:
             known = ", ".join(sorted(self._templates)) or "none"
             raise ConfigurationError(f"No route is named {name!r}; known names: {known}.")

@@ -174,7 +174,10 @@ class Request:
                 max_part_size=settings.max_part_size,
                 spool_size=settings.upload_spool_size,
             )
-            self._form = await parse_form(self.content_type, self.stream(), limits)
+            if not self.content_type and not await self.body():
+                self._form = FormData()  # an empty submission: required fields then give a 422, not a 415
+            else:
+                self._form = await parse_form(self.content_type, self.stream(), limits)
         return self._form
 
     async def close(self) -> None:

@@ -128,9 +128,7 @@ def test_set_cookie_secure_defaults() -> None:
 
 def test_set_cookie_options_and_multiple_cookies() -> None:
     response = Response()
-    response.set_cookie(
-        "a", "1", max_age=60, domain="example.com", secure=False, httponly=False, samesite=None
-    )
+    response.set_cookie("a", "1", max_age=60, domain="example.com", secure=False, httponly=False, samesite=None)
     response.set_cookie("b", "2", path="/api", samesite="strict")
     cookies = fetch(response).headers.get_list("set-cookie")
     assert cookies == [

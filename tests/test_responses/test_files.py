@@ -195,8 +195,7 @@ def test_inline_disposition(data_file: Path) -> None:
 def test_non_ascii_filename_gets_rfc5987_form(data_file: Path) -> None:
     response = fetch(FileResponse(data_file, filename="naïve résumé €.txt"))
     assert response.headers["content-disposition"] == (
-        'attachment; filename="na_ve r_sum_ _.txt"; '
-        "filename*=utf-8''na%C3%AFve%20r%C3%A9sum%C3%A9%20%E2%82%AC.txt"
+        "attachment; filename=\"na_ve r_sum_ _.txt\"; filename*=utf-8''na%C3%AFve%20r%C3%A9sum%C3%A9%20%E2%82%AC.txt"
     )
 
 

@@ -95,9 +95,7 @@ def test_plain_list_content() -> None:
 
 
 def test_status_headers_and_cookies() -> None:
-    response = StreamingResponse(
-        iter([b"{}"]), status_code=201, headers={"X-Id": "7"}, media_type="application/json"
-    )
+    response = StreamingResponse(iter([b"{}"]), status_code=201, headers={"X-Id": "7"}, media_type="application/json")
     response.set_cookie("seen", "1")
     result = fetch(response)
     assert result.status_code == 201
