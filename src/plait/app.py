@@ -253,8 +253,8 @@ class Plait(Router, Generic[StateT]):
     async def running(self) -> AsyncIterator[Plait[StateT]]:
         """Start and stop the app around a block: compile, app-scoped providers, hooks, lifespan."""
         self.build()
-        await self.container.start(self._plans)
         try:
+            await self.container.start(self._plans)
             for hook in self.startup_hooks:
                 await _call(hook)
             async with contextlib.AsyncExitStack() as stack:

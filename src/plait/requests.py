@@ -141,7 +141,7 @@ class Request:
         declared = self.headers.get("content-length")
         if declared is None:
             return
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise HTTPException(400, "The Content-Length header must be a whole number of bytes.")
         if int(declared) > limit:
             raise _too_large(limit)

@@ -29,7 +29,7 @@ class Container:
         self.overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.app_values: dict[Callable[..., Any], Any] = {}
         self._app_stack: contextlib.AsyncExitStack | None = None
-        self._app_lock: anyio.Lock | None = None
+        self._app_locks: dict[Callable[..., Any], anyio.Lock] = {}
 
     def plan_for(self, fn: Callable[..., Any], path_params: frozenset[str] = frozenset()) -> CallPlan:
         return self.compiler.compile(fn, path_params)
@@ -44,6 +44,7 @@ class Container:
         """Run the cleanup of app-scoped generator providers, newest first."""
         stack, self._app_stack = self._app_stack, None
         self.app_values.clear()
+        self._app_locks.clear()
         if stack is not None:
             await stack.aclose()
 
@@ -51,14 +52,18 @@ class Container:
         fn = dep.plan.fn
         if fn in self.app_values:
             return self.app_values[fn]
-        if self._app_lock is None:
-            self._app_lock = anyio.Lock()
-        async with self._app_lock:
+        # One lock per provider: an app-scoped provider may itself need another app-scoped value.
+        lock = self._app_locks.get(fn)
+        if lock is None:
+            lock = self._app_locks[fn] = anyio.Lock()
+        async with lock:
             if fn not in self.app_values:
                 if self._app_stack is None:
                     self._app_stack = contextlib.AsyncExitStack()
+                override = self.overrides.get(fn)
+                plan = self.plan_for(override) if override is not None else dep.plan
                 solver = Solver(self, None, self._app_stack)
-                self.app_values[fn] = await solver.run(dep.plan)
+                self.app_values[fn] = await solver.run(plan)
         return self.app_values[fn]
 
     async def call(self, fn: Callable[..., Any], /, **values: Any) -> Any:
@@ -102,7 +107,7 @@ class Solver:
         kwargs: dict[str, Any] = {}
         errors = []
         request = self.request
-        if plan.needs_request and request is None and (plan.sync_params or plan.async_params or plan.body):
+        if request is None and _reads_request(plan, skip):
             raise DependencyError(
                 f"{plan.name} reads the HTTP request, but it was called outside one; "
                 "pass those values by keyword to container.call() or split the provider."
@@ -121,12 +126,14 @@ class Solver:
                 kwargs[name] = await self.resolve(dep)
             except RequestValidationError as exc:
                 errors.extend(exc.errors)
-        if plan.body is not None:
+        if plan.body is not None and not _body_given(plan, skip):
             try:
                 await self._body(plan, request, kwargs)  # type: ignore[arg-type]
             except RequestValidationError as exc:
                 errors.extend(exc.errors)
         for name, async_extractor in plan.async_params:
+            if name in skip:
+                continue
             try:
                 kwargs[name] = await async_extractor.extract(request)  # type: ignore[arg-type]
             except RequestValidationError as exc:
@@ -149,7 +156,8 @@ class Solver:
         plan = dep.plan
         overrides = self.container.overrides
         if overrides and plan.fn in overrides:
-            plan = self.container.plan_for(overrides[plan.fn])
+            path_params = frozenset(self.request.path_params) if self.request is not None else frozenset()
+            plan = self.container.plan_for(overrides[plan.fn], path_params)
         if dep.use_cache and plan.fn in self.cache:
             return self.cache[plan.fn]
         value = await self.run(plan)
@@ -171,6 +179,24 @@ class Solver:
         value = await self.container.pool.run(manager.__enter__)
         self.stack.push_async_exit(_sync_exit(self.container.pool, manager))
         return value
+
+
+def _body_names(plan: CallPlan) -> list[str]:
+    return plan.body_names if plan.body_names is not None else [f.name for f in plan.body_fields]
+
+
+def _body_given(plan: CallPlan, given: Any) -> bool:
+    """True when the caller passed every body parameter itself (``container.call``)."""
+    return bool(given) and all(name in given for name in _body_names(plan))
+
+
+def _reads_request(plan: CallPlan, given: Any) -> bool:
+    """True when ``plan`` itself still has request values to extract once ``given`` names are filled."""
+    if any(name not in given for name, _ in plan.sync_params):
+        return True
+    if any(name not in given for name, _ in plan.async_params):
+        return True
+    return plan.body is not None and not _body_given(plan, given)
 
 
 def _sync_exit(pool: ThreadPool, manager: Any) -> Callable[..., Any]:

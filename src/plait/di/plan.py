@@ -64,6 +64,8 @@ class CallPlan:
 
 
 def call_kind(fn: Callable[..., Any]) -> CallKind:
+    if inspect.isclass(fn):
+        return CallKind.SYNC  # calling a class builds an instance, whatever its __call__ is
     target = fn if inspect.isroutine(fn) else getattr(fn, "__call__", fn)  # noqa: B004
     if inspect.isasyncgenfunction(target):
         return CallKind.ASYNC_GEN
@@ -172,16 +174,22 @@ class PlanCompiler:
         spec = [(f.name, f.tp) if f.default is REQUIRED else (f.name, f.tp, f.default) for f in fields]
         rename = {f.name: f.key for f in fields}
         combined = msgspec.defstruct(f"{owner.rsplit('.', 1)[-1]}Body", spec, kw_only=True, rename=rename)
-        plan.body = BodyExtractor(combined, REQUIRED, self.max_json_depth)
+        # When every member has a default, a missing body means "all defaults", as for a single parameter.
+        default = REQUIRED if any(f.default is REQUIRED for f in fields) else combined()
+        plan.body = BodyExtractor(combined, default, self.max_json_depth)
         plan.body_names = [f.name for f in fields]
 
 
 def _type_hints(fn: Callable[..., Any], owner: str) -> dict[str, Any]:
     target = fn if inspect.isroutine(fn) or inspect.isclass(fn) else getattr(fn, "__call__", fn)  # noqa: B004
+    fields: dict[str, Any] = {}
     if inspect.isclass(target):
+        # Structs and pydantic models declare their parameters as class annotations, not on __init__.
+        with contextlib.suppress(Exception):
+            fields = typing.get_type_hints(target, include_extras=True)
         target = target.__init__
     try:
-        return typing.get_type_hints(target, include_extras=True)
+        return {**fields, **typing.get_type_hints(target, include_extras=True)}
     except NameError as exc:
         raise ConfigurationError(
             f"{owner}: an annotation names something Plait cannot find ({exc}); import the type at module level."
