@@ -257,15 +257,17 @@ class Plait(Router, Generic[StateT]):
             await self.container.start(self._plans)
             for hook in self.startup_hooks:
                 await _call(hook)
-            async with contextlib.AsyncExitStack() as stack:
-                if self.lifespan is not None:
-                    value = await stack.enter_async_context(self.lifespan(self))
-                    if isinstance(value, Mapping):
-                        for key, item in value.items():
-                            setattr(self.state, key, item)
-                yield self
-            for hook in self.shutdown_hooks:
-                await _call(hook)
+            try:
+                async with contextlib.AsyncExitStack() as stack:
+                    if self.lifespan is not None:
+                        value = await stack.enter_async_context(self.lifespan(self))
+                        if isinstance(value, Mapping):
+                            for key, item in value.items():
+                                setattr(self.state, key, item)
+                    yield self
+            finally:  # once the startup hooks ran, the shutdown hooks run too, even after an error
+                for hook in self.shutdown_hooks:
+                    await _call(hook)
         finally:
             await self.container.stop()
 

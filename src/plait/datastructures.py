@@ -253,7 +253,7 @@ class UploadFile:
 
     >>> import anyio
     >>> f = UploadFile("a.txt", content_type="text/plain")
-    >>> anyio.run(f.write, b"hi"); anyio.run(f.seek, 0); anyio.run(f.read)
+    >>> anyio.run(f.write, b"hi"); anyio.run(f.seek, 0); anyio.run(f.read); anyio.run(f.close)
     2
     0
     b'hi'

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from plait.routing import converters
 from plait.routing.matcher import Matcher
-from plait.routing.paths import parse_path
+from plait.routing.paths import PathTemplate, Segment, parse_path
 
 
 def build(*paths: str) -> Matcher[str]:
@@ -222,3 +223,23 @@ def test_leaf_beats_path_param_at_the_same_node() -> None:
 def test_static_route_beats_path_param() -> None:
     matcher = build("/files/{rest:path}", "/files")
     assert matcher.match("/files") == ("/files", {})
+
+
+def test_converter_refusing_a_value_is_no_match() -> None:
+    class Even:
+        pattern = "[0-9]+"
+
+        def to_python(self, value: str) -> int:
+            number = int(value)
+            if number % 2:
+                raise ValueError("odd")
+            return number
+
+        def to_url(self, value: int) -> str:
+            return str(value)
+
+    segment = Segment("{n:even}", "n", Even(), re.compile(Even.pattern))
+    matcher: Matcher[str] = Matcher()
+    matcher.add(PathTemplate("/n/{n:even}", (Segment("n"), segment)), "even")
+    assert matcher.match("/n/4") == ("even", {"n": 4})
+    assert matcher.match("/n/3") is None

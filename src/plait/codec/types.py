@@ -73,8 +73,10 @@ def is_scalar_type(tp: Any) -> bool:
         return True
     if is_union(tp):
         return all(is_scalar_type(a) for a in get_args(tp))
+    if tp is Any:  # checked first: since Python 3.11 ``Any`` is itself a class
+        return True
     if not isinstance(tp, type):
-        return tp is Any
+        return False
     import datetime
     import decimal
     import uuid

@@ -79,7 +79,10 @@ class Matcher(Generic[T]):
             yield from self._walk(child, parts, index + 1, params)
         for segment, param_child in node.params:
             if part and segment.regex.fullmatch(part):  # type: ignore[union-attr]
-                value = segment.converter.to_python(part)  # type: ignore[union-attr]
+                try:
+                    value = segment.converter.to_python(part)  # type: ignore[union-attr]
+                except ValueError:
+                    continue  # a converter may refuse what its pattern let through: no match, so 404
                 yield from self._walk(param_child, parts, index + 1, {**params, segment.name: value})  # type: ignore[dict-item]
         if node.rest is not None:
             yield from self._rest(node.rest, "/".join(parts[index:]), params)
