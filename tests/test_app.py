@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
 
 import pytest
 
@@ -523,3 +524,38 @@ def test_state_is_typed_and_shared() -> None:
     call(app, "GET", "/")
     assert call(app, "GET", "/").json() == {"count": 2}
     assert app.state.count == 2
+
+
+def test_generator_in_route_dependencies_is_cleaned_up() -> None:
+    from plait import Depends
+
+    events: list[str] = []
+
+    def audit() -> Iterator[None]:
+        events.append("open")
+        yield
+        events.append("close")
+
+    app = Plait(settings=Settings(), dependencies=[Depends(audit)])
+    app.get("/")(lambda: "ok")
+    assert call(app, "GET", "/").text == "ok"
+    assert events == ["open", "close"]
+
+
+def test_generator_swallowing_the_error_gives_500_not_silence() -> None:
+    from plait import Depends
+
+    async def careless() -> AsyncIterator[str]:
+        try:
+            yield "value"
+        except RuntimeError:
+            pass
+
+    app = make_app()
+
+    @app.get("/")
+    def handler(value: Annotated[str, Depends(careless)]) -> str:
+        raise RuntimeError("handler failed")
+
+    response = call(app, "GET", "/", raise_app_exceptions=False)
+    assert response.status_code == 500

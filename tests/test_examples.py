@@ -18,7 +18,8 @@ HELLO = Path(__file__).resolve().parent.parent / "examples" / "hello" / "app.py"
 @pytest.fixture(scope="module")
 def hello() -> Iterator[ModuleType]:
     spec = importlib.util.spec_from_file_location("plait_example_hello", HELLO)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # msgspec resolves the Item annotations through sys.modules
     try:

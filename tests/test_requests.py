@@ -313,3 +313,17 @@ def test_form_limits_come_from_settings() -> None:
     with pytest.raises(HTTPException) as info:
         anyio.run(request.form)
     assert status_of(info) == 413
+
+
+def test_empty_body_without_a_content_type_is_an_empty_form() -> None:
+    request = Request(http_scope("POST"), Receiver.body())
+    form = anyio.run(request.form)
+    assert isinstance(form, FormData)
+    assert len(form) == 0
+
+
+def test_body_without_a_content_type_is_not_a_form() -> None:
+    request = Request(http_scope("POST"), Receiver.body(b"a=1"))
+    with pytest.raises(HTTPException) as info:
+        anyio.run(request.form)
+    assert status_of(info) == 415

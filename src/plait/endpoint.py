@@ -21,7 +21,17 @@ _NO_BODY = frozenset({204, 304})
 class Endpoint:
     """Runs one handler for one request. Everything it needs was decided at startup."""
 
-    __slots__ = ("container", "encode", "guards", "plan", "response_class", "status_code", "table", "text")
+    __slots__ = (
+        "container",
+        "encode",
+        "guards",
+        "needs_stack",
+        "plan",
+        "response_class",
+        "status_code",
+        "table",
+        "text",
+    )
 
     def __init__(
         self,
@@ -35,6 +45,7 @@ class Endpoint:
     ) -> None:
         self.plan = plan
         self.guards = guards
+        self.needs_stack = plan.needs_exit_stack or any(g.plan.needs_exit_stack for g in guards)
         self.container = container
         self.table = table
         self.status_code = status_code
@@ -47,9 +58,14 @@ class Endpoint:
         request = Request(scope, receive)
         guard = ResponseGuard(send)
         try:
-            if self.plan.needs_exit_stack or self.container.overrides:
+            if self.needs_stack or self.container.overrides:
                 async with contextlib.AsyncExitStack() as stack:
                     await self._run(request, Solver(self.container, request, stack), guard)
+                if not guard.started:
+                    raise RuntimeError(
+                        f"A generator provider of {self.plan.name} swallowed the handler's exception, so there is "
+                        "no response to send; re-raise it after your cleanup (use try/finally around the yield)."
+                    )
             else:
                 await self._run(request, Solver(self.container, request, None), guard)
         except Exception as exc:

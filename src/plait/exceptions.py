@@ -5,9 +5,9 @@ The tree::
     PlaitError                  base of everything Plait raises on purpose
     ├── ConfigurationError      the app is set up wrongly; raised at startup, names the fix
     │   └── DependencyError     a dependency cycle or a parameter nothing can provide
-    └── HTTPException           becomes an HTTP error response (problem details)
-        ├── RequestValidationError   422 listing every bad field with its location
-        └── ClientDisconnect    the client went away while its body was read (never answered)
+    ├── HTTPException           becomes an HTTP error response (problem details)
+    │   └── RequestValidationError   422 listing every bad field with its location
+    └── ClientDisconnect        the client went away while its body was read (never answered)
 """
 
 from __future__ import annotations

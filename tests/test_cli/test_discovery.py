@@ -141,7 +141,7 @@ def test_missing_attribute_with_nothing_to_suggest(project: Path, write: WriteFi
 
 def test_a_factory_needs_the_factory_flag(project: Path, write: WriteFile) -> None:
     write("factory_app.py", "from plait.app import Plait\n\ndef create_app() -> Plait:\n    return Plait()\n")
-    with pytest.raises(DiscoveryError, match="looks like an app factory. Add --factory to call it"):
+    with pytest.raises(DiscoveryError, match=r"looks like an app factory\. Add --factory to call it"):
         discover("factory_app:create_app")
     ref, app = discover("factory_app:create_app", factory=True)
     assert isinstance(app, Plait)
@@ -150,7 +150,7 @@ def test_a_factory_needs_the_factory_flag(project: Path, write: WriteFile) -> No
 
 def test_a_factory_that_needs_arguments(project: Path, write: WriteFile) -> None:
     write("needy_app.py", "def create_app(config):\n    return config\n")
-    with pytest.raises(DiscoveryError, match="needs config. Give those parameters defaults"):
+    with pytest.raises(DiscoveryError, match=r"needs config\. Give those parameters defaults"):
         discover("needy_app:create_app", factory=True)
 
 
@@ -186,9 +186,7 @@ def test_an_error_while_importing_points_at_the_line(project: Path, write: Write
     assert "Traceback" not in message
 
 
-def test_a_missing_dependency_of_the_app_is_an_import_error_not_a_missing_app(
-    project: Path, write: WriteFile
-) -> None:
+def test_a_missing_dependency_of_the_app_is_an_import_error_not_a_missing_app(project: Path, write: WriteFile) -> None:
     write("needs_lib.py", "import some_library_that_is_absent\n")
     with pytest.raises(DiscoveryError, match="failed with ModuleNotFoundError: No module named 'some_library"):
         discover("needs_lib.py")
@@ -202,7 +200,7 @@ def test_a_syntax_error(project: Path, write: WriteFile) -> None:
 
 def test_a_file_shadowed_by_another_module(project: Path, write: WriteFile) -> None:
     write("json.py", PLAIT_APP)  # the standard library's json is already imported
-    with pytest.raises(DiscoveryError, match="another module of that name comes first.*Rename json.py"):
+    with pytest.raises(DiscoveryError, match=r"another module of that name comes first.*Rename json\.py"):
         discover("json.py")
 
 

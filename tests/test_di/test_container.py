@@ -600,3 +600,27 @@ def test_solver_gathers_arguments_from_a_request() -> None:
     with pytest.raises(RequestValidationError) as info:
         anyio.run(go_bad)
     assert [e.loc for e in info.value.errors] == [("query", "q"), ("query", "page")]
+
+
+def test_a_shared_provider_failing_validation_is_reported_once() -> None:
+    def paging(page: int) -> int:
+        return page
+
+    def left(p: Annotated[int, Depends(paging)]) -> int:
+        return p
+
+    def right(p: Annotated[int, Depends(paging)]) -> int:
+        return p
+
+    app = Plait()
+
+    @app.get("/")
+    def handler(a: Annotated[int, Depends(left)], b: Annotated[int, Depends(right)], q: int) -> int:
+        return a + b
+
+    response = call(app, "GET", "/?page=z&q=z")
+    assert response.status_code == 422
+    document = response.json()
+    assert document["detail"] == "2 fields are invalid"
+    assert [e["loc"] for e in document["errors"]] == [["query", "q"], ["query", "page"]]
+    assert call(app, "GET", "/?page=2&q=0").json() == 4

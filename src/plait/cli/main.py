@@ -29,7 +29,7 @@ SECRET_VAR = "PLAIT_SECRET_KEY"  # noqa: S105 - the variable's name, not a secre
 _GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="plait", context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Plait: run, serve and inspect Plait applications.
 

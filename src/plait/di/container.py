@@ -139,7 +139,8 @@ class Solver:
             except RequestValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
-            raise RequestValidationError(errors)
+            # A provider shared by several others fails once per use; report each error once.
+            raise RequestValidationError(list(dict.fromkeys(errors)))
         return kwargs
 
     async def _body(self, plan: CallPlan, request: Request, kwargs: dict[str, Any]) -> None:
