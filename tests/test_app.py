@@ -549,7 +549,7 @@ def test_generator_swallowing_the_error_gives_500_not_silence() -> None:
         try:
             yield "value"
         except RuntimeError:
-            pass
+            return  # swallowed on purpose: this is the mistake under test
 
     app = make_app()
 
