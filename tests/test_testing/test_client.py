@@ -160,6 +160,19 @@ def test_base_url_sets_scheme_host_and_port() -> None:
     assert reply["scope"]["server"] == ("example.org", 8443)
 
 
+def test_cookies_are_kept_between_requests() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        cookie = dict(scope["headers"]).get(b"cookie", b"")
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"set-cookie", b"sid=abc; Path=/")]})
+        await send({"type": "http.response.body", "body": cookie})
+
+    with TestClient(app) as client:
+        assert client.get("/").content == b""
+        assert client.get("/").content == b"sid=abc"
+
+
 def test_redirects_are_not_followed_unless_asked() -> None:
     app = make_app()
     with TestClient(app) as client:
@@ -310,8 +323,9 @@ def test_startup_failure_raises_with_its_message() -> None:
         raise ConnectionError("database is down")
 
     client = TestClient(app, dependency_overrides={get_user: lambda: "fake"})
-    with pytest.raises(ConnectionError, match="database is down"), client:
+    with pytest.raises(ConnectionError, match="database is down") as caught, client:
         pass  # pragma: no cover - never reached
+    assert "while starting up (ASGI lifespan)" in "".join(caught.value.__notes__)
     assert app.dependency_overrides == {}
 
 

@@ -5,9 +5,9 @@
 directory are tried, attribute ``app``. With ``--factory``, the attribute is a function that
 builds the app, called with no arguments.
 
->>> ref = resolve("examples/hello/app.py:app")  # doctest: +SKIP
+>>> ref = resolve("myproject.web:application")  # nothing is imported yet
 >>> ref.import_string  # what the server imports, with ref.directory on sys.path
-'app:app'
+'myproject.web:application'
 """
 
 from __future__ import annotations

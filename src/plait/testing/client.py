@@ -199,6 +199,10 @@ class _Lifespan:
             return
         await self._finished.wait()
         if self.error is not None and self._receives > 0:
+            self.error.add_note(
+                "The app raised this while starting up (ASGI lifespan). An app without lifespan support "
+                "should return at once for scope type 'lifespan'; or use the client without 'with'."
+            )
             raise self.error
         if self.failure is not None:
             raise RuntimeError(f"The app failed to start:\n{self.failure}")
@@ -224,31 +228,30 @@ class _Overrides:
     """Dependency overrides put into ``app.dependency_overrides`` for a client's lifetime."""
 
     def __init__(self, app: object, overrides: Mapping[Any, Any] | None) -> None:
-        self.app = app
         self.wanted = dict(overrides or {})
         self.saved: dict[Any, Any] | None = None
-        if self.wanted and not isinstance(getattr(app, "dependency_overrides", None), MutableMapping):
+        table = getattr(app, "dependency_overrides", None)
+        if self.wanted and not isinstance(table, MutableMapping):
             raise TypeError(
                 f"dependency_overrides= needs an app with a dependency_overrides mapping, such as a Plait "
                 f"app; {type(app).__name__} has none. Pass the Plait app itself, not a wrapper around it."
             )
+        self.table: MutableMapping[Any, Any] = table if isinstance(table, MutableMapping) else {}
 
     def apply(self) -> None:
         if self.saved is not None or not self.wanted:
             return
-        table: MutableMapping[Any, Any] = getattr(self.app, "dependency_overrides")  # noqa: B009
-        self.saved = {key: table[key] for key in self.wanted if key in table}
-        table.update(self.wanted)
+        self.saved = {key: self.table[key] for key in self.wanted if key in self.table}
+        self.table.update(self.wanted)
 
     def restore(self) -> None:
         if self.saved is None:
             return
-        table: MutableMapping[Any, Any] = getattr(self.app, "dependency_overrides")  # noqa: B009
         for key in self.wanted:
             if key in self.saved:
-                table[key] = self.saved[key]
+                self.table[key] = self.saved[key]
             else:
-                table.pop(key, None)
+                self.table.pop(key, None)
         self.saved = None
 
 
@@ -327,6 +330,8 @@ class TestClient(httpx.Client):
     ``dependency_overrides`` are put into ``app.dependency_overrides`` on entering (or on the
     first request) and taken out again on close. With ``raise_server_exceptions`` (the default),
     an exception that escapes the app is raised in the test; otherwise it becomes a 500 response.
+    (A Plait app answers its handlers' unexpected errors with a 500 itself and logs them on the
+    ``plait.error`` logger, so for Plait this matters for errors in raw ASGI middleware.)
     ``backend`` picks the anyio event loop the app runs on (``"asyncio"`` or ``"trio"``).
     """
 

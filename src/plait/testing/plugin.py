@@ -29,12 +29,16 @@ documentation). If pytest-asyncio is installed in its auto mode, mark such tests
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from plait._types import ASGIApp
-from plait.testing.client import AsyncTestClient, TestClient
+if TYPE_CHECKING:
+    from plait._types import ASGIApp
+    from plait.testing.client import AsyncTestClient, TestClient
+
+# pytest imports this plugin at startup, before coverage measurement begins, so it imports the
+# clients only when a fixture is used: their modules are then measured like any other.
 
 _NO_APP = """\
 The {fixture!r} fixture needs an 'app' fixture that returns your application, and none is defined.
@@ -67,6 +71,8 @@ def client(_plait_app: ASGIApp) -> Iterator[TestClient]:
     >>> def test_hello(client):  # doctest: +SKIP
     ...     assert client.get("/").status_code == 200
     """
+    from plait.testing.client import TestClient
+
     with TestClient(_plait_app) as test_client:
         yield test_client
 
@@ -81,5 +87,7 @@ async def async_client(_plait_app: ASGIApp, anyio_backend: Any) -> AsyncIterator
     >>> async def test_hello(async_client):  # doctest: +SKIP
     ...     assert (await async_client.get("/")).status_code == 200
     """
+    from plait.testing.client import AsyncTestClient
+
     async with AsyncTestClient(_plait_app) as test_client:
         yield test_client
