@@ -43,6 +43,15 @@ class RouteInfo(msgspec.Struct, frozen=True):
     endpoint: str
 
 
+class CompiledRoute(msgspec.Struct, frozen=True):
+    """A route after startup: where it sits, its template and the plans that serve it (for OpenAPI, tools)."""
+
+    placed: Placed
+    template: PathTemplate
+    plan: CallPlan
+    guards: tuple[CallPlan, ...]
+
+
 class Plait(Router, Generic[StateT]):
     """A Plait application.
 
@@ -83,7 +92,7 @@ class Plait(Router, Generic[StateT]):
         self.shutdown_hooks: list[Hook] = list(on_shutdown)
         self.container = Container(ThreadPool(settings.thread_pool_size), PlanCompiler(settings.max_json_depth))
         self._stack: ASGIApp | None = None
-        self._placed: list[Placed] = []
+        self._compiled: list[CompiledRoute] = []
         self._plans: list[CallPlan] = []
         self._templates: dict[str, PathTemplate] = {}
         self._ambiguous: set[str] = set()
@@ -120,7 +129,7 @@ class Plait(Router, Generic[StateT]):
         tables: dict[str, MethodTable] = {}
         owners: dict[tuple[str, str], str] = {}
         mounts: list[tuple[str, ASGIApp]] = []
-        self._placed, self._plans, self._templates, self._ambiguous = [], [], {}, set()
+        self._compiled, self._plans, self._templates, self._ambiguous = [], [], {}, set()
         for item in self.walk():
             if isinstance(item, tuple):
                 path, mount = item
@@ -136,7 +145,6 @@ class Plait(Router, Generic[StateT]):
                 _claim(owners, item, method)
                 table.endpoints[method] = endpoint
             self._name(item, template)
-            self._placed.append(item)
         for table in tables.values():
             table.finish()
         dispatcher = Dispatcher(matcher, mounts, self.settings.redirect_slashes)
@@ -158,6 +166,7 @@ class Plait(Router, Generic[StateT]):
             )
         self._plans.append(plan)
         self._plans.extend(g.plan for g in guards)
+        self._compiled.append(CompiledRoute(item, template, plan, tuple(g.plan for g in guards)))
         table = HandlerTable(r.exception_handlers for r in item.chain)
         options = item.route.options
         endpoint: ASGIApp = Endpoint(
@@ -192,6 +201,11 @@ class Plait(Router, Generic[StateT]):
 
     # -- introspection ----------------------------------------------------------------------------
 
+    def compiled_routes(self) -> list[CompiledRoute]:
+        """Every HTTP route after compilation, in declaration order."""
+        self.build()
+        return list(self._compiled)
+
     def routes_table(self) -> list[RouteInfo]:
         """The compiled route table, in declaration order (mounts last)."""
         self.build()
@@ -202,7 +216,7 @@ class Plait(Router, Generic[StateT]):
                 p.name,
                 f"{getattr(p.route.endpoint, '__module__', '?')}.{getattr(p.route.endpoint, '__qualname__', '?')}",
             )
-            for p in self._placed
+            for p in (c.placed for c in self._compiled)
         ]
         for item in self.walk():
             if isinstance(item, tuple):

@@ -16,7 +16,7 @@ from plait.codec.errors import error_from_message
 from plait.datastructures import UploadFile
 from plait.exceptions import ErrorDetail, HTTPException, RequestValidationError
 from plait.http.headers import media_type_matches
-from plait.params.markers import REQUIRED
+from plait.params.markers import REQUIRED, Param
 from plait.requests import Request
 
 Loc = tuple[str | int, ...]
@@ -59,7 +59,7 @@ def _to_int(raw: Any) -> Any:
 class ValueExtractor:
     """One value from path, query, header or cookie, converted to its annotation."""
 
-    __slots__ = ("convert", "default", "key", "loc", "many", "source")
+    __slots__ = ("convert", "declared", "default", "key", "loc", "many", "marker", "source")
 
     def __init__(self, source: str, key: str, tp: Any, default: Any, *, many: bool = False) -> None:
         self.source = source
@@ -68,6 +68,8 @@ class ValueExtractor:
         self.default = default
         self.many = many
         self.convert = scalar_converter(tp)
+        self.declared: Any = tp  # the annotation as documented (OpenAPI); set again by the analyser
+        self.marker: Param | None = None
 
     def values(self, request: Request) -> Mapping[str, Any]:
         source = self.source
@@ -103,12 +105,14 @@ class ValueExtractor:
 class ModelExtractor:
     """Several query (or header) parameters gathered into one Struct/dataclass/pydantic model."""
 
-    __slots__ = ("fields", "source", "tp")
+    __slots__ = ("declared", "fields", "marker", "source", "tp")
 
     def __init__(self, source: str, tp: Any, fields: Mapping[str, bool]) -> None:
         self.source = source
         self.tp = tp
         self.fields = dict(fields)  # name -> takes a list
+        self.declared: Any = tp
+        self.marker: Param | None = None
 
     def extract(self, request: Request) -> Any:
         if self.source == "query":
@@ -164,7 +168,7 @@ class BodyExtractor:
 class FormFieldExtractor:
     """One form field or uploaded file (or all values of a repeated one)."""
 
-    __slots__ = ("convert", "default", "is_file", "key", "loc", "many")
+    __slots__ = ("convert", "declared", "default", "is_file", "key", "loc", "many", "marker")
 
     def __init__(self, key: str, tp: Any, default: Any, *, many: bool, is_file: bool) -> None:
         self.key = key
@@ -173,6 +177,8 @@ class FormFieldExtractor:
         self.many = many
         self.is_file = is_file
         self.convert = _identity if is_file else scalar_converter(tp)
+        self.declared: Any = tp
+        self.marker: Param | None = None
 
     async def extract(self, request: Request) -> Any:
         form = await request.form()
@@ -194,11 +200,13 @@ class FormFieldExtractor:
 class FormModelExtractor:
     """The whole form converted into one Struct/dataclass/pydantic model."""
 
-    __slots__ = ("fields", "tp")
+    __slots__ = ("declared", "fields", "marker", "tp")
 
     def __init__(self, tp: Any, fields: Mapping[str, bool]) -> None:
         self.tp = tp
         self.fields = dict(fields)
+        self.declared: Any = tp
+        self.marker: Param | None = None
 
     async def extract(self, request: Request) -> Any:
         form = await request.form()

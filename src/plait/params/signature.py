@@ -54,6 +54,7 @@ class BodyField:
     tp: Any
     default: Any
     embed: bool
+    marker: Param | None = None
 
 
 @dataclass(slots=True)
@@ -97,10 +98,15 @@ def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: 
     if source == "body":
         embed = bool(getattr(marker, "embed", False))
         key = marker.alias if marker is not None and marker.alias else param.name
-        return Analyzed(body=BodyField(param.name, key, tp, default, embed))
+        return Analyzed(body=BodyField(param.name, key, tp, default, embed, marker))
     if source in ("form", "file"):
-        return Analyzed(async_=_form_extractor(owner, param.name, tp, default, marker))
-    return Analyzed(sync=_value_extractor(owner, source, param.name, tp, default, marker))
+        form = _form_extractor(owner, param.name, tp, default, marker)
+        form.declared, form.marker = tp, marker
+        return Analyzed(async_=form)
+    value = _value_extractor(owner, source, param.name, tp, default, marker)
+    if not isinstance(value, RequestExtractor):
+        value.declared, value.marker = tp, marker
+    return Analyzed(sync=value)
 
 
 def _default(param: inspect.Parameter, marker: Param | None) -> Any:
