@@ -18,14 +18,14 @@ from plait.di.container import Container
 from plait.di.markers import Depends
 from plait.di.plan import CallPlan, PlanCompiler
 from plait.dispatch import Dispatcher, MethodTable
-from plait.endpoint import Endpoint
+from plait.endpoint import Endpoint, WebSocketEndpoint
 from plait.errors import HandlerTable, ResponseGuard, ServerErrors, handle
 from plait.exceptions import ConfigurationError
 from plait.params.extractors import ValueExtractor
 from plait.requests import Request
 from plait.routing.matcher import Matcher
 from plait.routing.paths import PathTemplate, parse_path
-from plait.routing.router import ExceptionHandler, ExceptionKey, Mount, Placed, Router
+from plait.routing.router import WEBSOCKET, ExceptionHandler, ExceptionKey, Mount, Placed, Router
 from plait.routing.stack import Middleware, build_stack
 from plait.settings import Settings, load_settings
 
@@ -167,8 +167,11 @@ class Plait(Router, Generic[StateT]):
         self._plans.append(plan)
         self._plans.extend(g.plan for g in guards)
         self._compiled.append(CompiledRoute(item, template, plan, tuple(g.plan for g in guards)))
-        table = HandlerTable(r.exception_handlers for r in item.chain)
         options = item.route.options
+        if WEBSOCKET in item.route.methods:
+            _check_websocket_plan(plan)
+            return WebSocketEndpoint(plan, guards, self.container, options.get("origins", ()))
+        table = HandlerTable(r.exception_handlers for r in item.chain)
         endpoint: ASGIApp = Endpoint(
             plan,
             guards,
@@ -334,6 +337,14 @@ def _claim(owners: dict[tuple[str, str], str], item: Placed, method: str) -> Non
             f"{method} {item.path} is routed twice: to {owners[key]} and to {name}; remove or rename one."
         )
     owners[key] = name
+
+
+def _check_websocket_plan(plan: CallPlan) -> None:
+    if plan.body is not None or plan.async_params:
+        raise ConfigurationError(
+            f"{plan.name}: a WebSocket handler has no request body; receive messages with ws.receive_json() instead "
+            "of body or form parameters."
+        )
 
 
 def _path_keys(plan: CallPlan) -> set[str]:

@@ -9,6 +9,7 @@ from plait._types import ASGIApp, Receive, Scope, Send
 from plait.exceptions import HTTPException
 from plait.responses import RedirectResponse
 from plait.routing.matcher import Matcher
+from plait.routing.router import WEBSOCKET
 
 
 @dataclass(slots=True)
@@ -21,7 +22,7 @@ class MethodTable:
     def finish(self) -> None:
         if "GET" in self.endpoints and "HEAD" not in self.endpoints:
             self.endpoints["HEAD"] = self.endpoints["GET"]
-        self.allow = ", ".join(sorted(self.endpoints))
+        self.allow = ", ".join(sorted(m for m in self.endpoints if m != WEBSOCKET))
 
 
 class Dispatcher:
@@ -43,28 +44,31 @@ class Dispatcher:
             return
         path = scope["path"]
         found = self.matcher.match(path)
-        if found is not None and kind == "http":
+        if found is not None:
             table, params = found
-            endpoint = table.endpoints.get(scope["method"])
-            if endpoint is None:
-                raise HTTPException(
-                    405, f"{scope['method']} is not allowed here; use {table.allow}.", {"Allow": table.allow}
-                )
-            scope["path_params"] = params
-            await endpoint(scope, receive, send)
-            return
+            endpoint = table.endpoints.get(scope["method"] if kind == "http" else WEBSOCKET)
+            if endpoint is not None:
+                scope["path_params"] = params
+                await endpoint(scope, receive, send)
+                return
+            if kind == "http":
+                _refuse_method(scope["method"], table)
         mounted = self._mount(path)
         if mounted is not None:
             prefix, app = mounted
-            child = dict(scope)
-            child["root_path"] = scope.get("root_path", "") + prefix
-            child["path"] = path[len(prefix) :] or "/"
-            await app(child, receive, send)
+            await app(self._mount_child(scope, prefix, path), receive, send)
             return
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
             return
         await self._not_found(scope, receive, send, path)
+
+    @staticmethod
+    def _mount_child(scope: Scope, prefix: str, path: str) -> Scope:
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + prefix
+        child["path"] = path[len(prefix) :] or "/"
+        return child
 
     def _mount(self, path: str) -> tuple[str, ASGIApp] | None:
         for prefix, app in self.mounts:
@@ -82,3 +86,11 @@ class Dispatcher:
                 await RedirectResponse(target, status_code=308)(scope, receive, send)
                 return
         raise HTTPException(404, f"Nothing is routed at {path}; check the URL (plait routes lists them).")
+
+
+def _refuse_method(method: str, table: MethodTable) -> None:
+    if not table.allow:  # only a WebSocket lives here
+        raise HTTPException(
+            426, "This path is a WebSocket endpoint; connect with a WebSocket client.", {"Upgrade": "websocket"}
+        )
+    raise HTTPException(405, f"{method} is not allowed here; use {table.allow}.", {"Allow": table.allow})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+from collections.abc import Sequence
 from typing import Any, get_origin
 
 from plait._types import Receive, Scope, Send
@@ -11,8 +13,12 @@ from plait.codec.types import unwrap_annotated
 from plait.di.container import Container, Solver
 from plait.di.plan import CallPlan, Dependency
 from plait.errors import HandlerTable, ResponseGuard, handle
+from plait.exceptions import HTTPException
 from plait.requests import Request
 from plait.responses import PlainTextResponse, Response
+from plait.websockets import WebSocket, WebSocketClose, WebSocketDisconnect
+
+logger = logging.getLogger("plait.error")
 
 _JSON = (b"content-type", b"application/json")
 _NO_BODY = frozenset({204, 304})
@@ -77,6 +83,9 @@ class Endpoint:
             await response(scope, receive, send)
         finally:
             await request.close()
+        tasks = scope.get("plait.background")
+        if tasks is not None:  # after the response and the providers' cleanup
+            await tasks.run(self.container.call)
 
     async def _run(self, request: Request, solver: Solver, send: Send) -> None:
         for dep in self.guards:
@@ -110,3 +119,38 @@ class Endpoint:
 def _is_response_type(tp: Any) -> bool:
     origin = get_origin(tp) or tp
     return isinstance(origin, type) and issubclass(origin, Response)
+
+
+class WebSocketEndpoint:
+    """Runs one WebSocket handler: checks the origin, gathers arguments, closes cleanly whatever happens."""
+
+    __slots__ = ("container", "guards", "origins", "plan")
+
+    def __init__(self, plan: CallPlan, guards: list[Dependency], container: Container, origins: Sequence[str]) -> None:
+        self.plan = plan
+        self.guards = guards
+        self.container = container
+        self.origins = frozenset(origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = scope["app"].settings if "app" in scope else None
+        limit = settings.websocket_max_message_size if settings is not None else 1024 * 1024
+        ws = WebSocket(scope, receive, send, max_message_size=limit)
+        if self.origins and ws.headers.get("origin") not in self.origins:
+            await ws.close(WebSocketClose.POLICY_VIOLATION, "origin not allowed")  # before accept: a 403
+            return
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                solver = Solver(self.container, ws, stack)  # type: ignore[arg-type]
+                for dep in self.guards:
+                    await solver.resolve(dep)
+                await solver.invoke(self.plan, await solver.arguments(self.plan))
+        except WebSocketDisconnect:
+            pass
+        except HTTPException as exc:  # a validation error or a refusal from a provider
+            await ws.close(WebSocketClose.POLICY_VIOLATION, exc.detail)
+        except Exception:
+            logger.exception("Unhandled error in WebSocket %s", scope.get("path"))
+            await ws.close(WebSocketClose.INTERNAL_ERROR, "internal error")
+        else:
+            await ws.close(WebSocketClose.NORMAL)

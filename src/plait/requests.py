@@ -25,36 +25,17 @@ async def _empty_receive() -> dict[str, Any]:
     raise RuntimeError("This request has no body channel; it was built without a receive callable.")
 
 
-class Request:
-    """One HTTP request, built lazily from the ASGI scope.
+class HTTPConnection:
+    """What HTTP requests and WebSocket connections share: scope, URL, headers, query, cookies."""
 
-    Handlers ask for it by annotation::
-
-        @app.get("/ua")
-        def user_agent(request: Request) -> str:
-            return request.headers.get("user-agent", "")
-    """
-
-    __slots__ = (
-        "_body",
-        "_cookies",
-        "_form",
-        "_headers",
-        "_query",
-        "_receive",
-        "_stream_used",
-        "scope",
-    )
+    __slots__ = ("_cookies", "_headers", "_query", "_receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
         self.scope = scope
         self._receive = receive
-        self._body: bytes | None = None
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._cookies: dict[str, str] | None = None
-        self._form: FormData | None = None
-        self._stream_used = False
 
     @property
     def app(self) -> Plait[Any]:
@@ -64,10 +45,6 @@ class Request:
     def settings(self) -> Settings:
         app = self.scope.get("app")
         return app.settings if app is not None else _DEFAULT_SETTINGS
-
-    @property
-    def method(self) -> str:
-        return self.scope["method"]  # type: ignore[no-any-return]
 
     @property
     def path(self) -> str:
@@ -106,8 +83,31 @@ class Request:
 
     @property
     def state(self) -> State:
-        """Per-request values (set by middleware or dependencies)."""
+        """Per-connection values (set by middleware or dependencies)."""
         return self.scope.setdefault("plait.request_state", State())  # type: ignore[no-any-return]
+
+
+class Request(HTTPConnection):
+    """One HTTP request, built lazily from the ASGI scope.
+
+    Handlers ask for it by annotation::
+
+        @app.get("/ua")
+        def user_agent(request: Request) -> str:
+            return request.headers.get("user-agent", "")
+    """
+
+    __slots__ = ("_body", "_form", "_stream_used")
+
+    def __init__(self, scope: Scope, receive: Receive = _empty_receive) -> None:
+        super().__init__(scope, receive)
+        self._body: bytes | None = None
+        self._form: FormData | None = None
+        self._stream_used = False
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]  # type: ignore[no-any-return]
 
     @property
     def content_type(self) -> str:

@@ -67,6 +67,8 @@ class Settings(msgspec.Struct, kw_only=True):
     """Uploaded files larger than this are spooled to a temporary file on disk."""
     thread_pool_size: int = 40
     """Threads available to sync handlers and providers."""
+    websocket_max_message_size: int = 1 * MIB
+    """Largest WebSocket message accepted, in bytes (the connection closes with 1009 beyond it)."""
     redirect_slashes: bool = True
     """Redirect ``/path/`` to ``/path`` (or back) when only the other one is routed."""
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from plait.background import BackgroundTasks
 from plait.codec.bodies import build_decoder, convert_value
 from plait.codec.errors import error_from_message
 from plait.datastructures import UploadFile
@@ -132,12 +133,24 @@ class ModelExtractor:
 
 
 class RequestExtractor:
-    """The ``Request`` itself."""
+    """The ``Request`` (or ``WebSocket``) itself."""
 
     __slots__ = ()
 
     def extract(self, request: Request) -> Any:
         return request
+
+
+class BackgroundExtractor:
+    """The request's ``BackgroundTasks``, made on first use; the endpoint runs them after the response."""
+
+    __slots__ = ()
+
+    def extract(self, request: Request) -> Any:
+        tasks = request.scope.get("plait.background")
+        if tasks is None:
+            tasks = request.scope["plait.background"] = BackgroundTasks()
+        return tasks
 
 
 class BodyExtractor:

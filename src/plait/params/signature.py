@@ -3,7 +3,7 @@
 The rules, in order:
 
 1. an explicit marker (``Query()``, ``Header()``, ``Body()``, ...) in ``Annotated`` or as the default;
-2. the annotation ``Request``;
+2. the annotation ``Request`` (or ``WebSocket``), or ``BackgroundTasks``;
 3. a name that appears in the route path (``{id}``) is a path parameter;
 4. ``UploadFile`` (or a list of them) is a file from a multipart form;
 5. a structured type (Struct, dataclass, TypedDict, pydantic model, or a list/dict) is the JSON body;
@@ -29,9 +29,11 @@ from plait.codec.types import (
     strip_optional,
     unwrap_annotated,
 )
+from plait.background import BackgroundTasks
 from plait.datastructures import UploadFile
 from plait.exceptions import ConfigurationError
 from plait.params.extractors import (
+    BackgroundExtractor,
     FormFieldExtractor,
     FormModelExtractor,
     ModelExtractor,
@@ -39,9 +41,9 @@ from plait.params.extractors import (
     ValueExtractor,
 )
 from plait.params.markers import REQUIRED, HeaderParam, Param
-from plait.requests import Request
+from plait.requests import HTTPConnection
 
-SyncExtractor = ValueExtractor | ModelExtractor | RequestExtractor
+SyncExtractor = ValueExtractor | ModelExtractor | RequestExtractor | BackgroundExtractor
 AsyncExtractor = FormFieldExtractor | FormModelExtractor
 
 
@@ -80,8 +82,10 @@ def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: 
     base, _ = unwrap_annotated(annotation)
     marker: Param | None = find_marker(annotation, param.default, Param)
     default = _default(param, marker)
-    if marker is None and isinstance(base, type) and issubclass(base, Request):
+    if marker is None and isinstance(base, type) and issubclass(base, HTTPConnection):
         return Analyzed(sync=RequestExtractor())
+    if marker is None and base is BackgroundTasks:
+        return Analyzed(sync=BackgroundExtractor())
     source = marker.source if marker is not None else _infer_source(param.name, base, path_params)
     if source is None:
         raise ConfigurationError(
@@ -104,7 +108,7 @@ def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: 
         form.declared, form.marker = tp, marker
         return Analyzed(async_=form)
     value = _value_extractor(owner, source, param.name, tp, default, marker)
-    if not isinstance(value, RequestExtractor):
+    if isinstance(value, ValueExtractor | ModelExtractor):
         value.declared, value.marker = tp, marker
     return Analyzed(sync=value)
 

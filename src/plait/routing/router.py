@@ -17,6 +17,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 ExceptionKey = int | type[BaseException]
 ExceptionHandler = Callable[..., Any]
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+WEBSOCKET = "WEBSOCKET"  # the pseudo-method under which WebSocket routes are stored
 
 
 class RouteOptions(TypedDict, total=False):
@@ -38,6 +39,8 @@ class RouteOptions(TypedDict, total=False):
     operation_id: str
     response_class: type[Any]
     """A Response subclass used to wrap the return value (e.g. HTMLResponse)."""
+    origins: Sequence[str]
+    """WebSocket routes only: the ``Origin`` values allowed to connect (others are refused with 403)."""
 
 
 @dataclass(eq=False)
@@ -133,6 +136,33 @@ class Router:
             return fn
 
         return decorator
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], **options: Unpack[RouteOptions]) -> Route:
+        """Register an async WebSocket handler at ``path``."""
+        import inspect
+
+        if not inspect.iscoroutinefunction(endpoint):
+            raise ConfigurationError(
+                f"WebSocket route {path!r}: {getattr(endpoint, '__qualname__', endpoint)!r} must be an async def."
+            )
+        route = Route(path, endpoint, frozenset({WEBSOCKET}), options)
+        self.routes.append(route)
+        return route
+
+    def websocket(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
+        """Decorator for an async WebSocket handler: ``@app.websocket("/ws/{room}")``."""
+
+        def decorator(fn: F) -> F:
+            self.add_websocket_route(path, fn, **options)
+            return fn
+
+        return decorator
+
+    def mount_static(self, path: str, directory: str, **options: Any) -> None:
+        """Serve the files under ``directory`` at ``path`` (see :class:`plait.staticfiles.StaticFiles`)."""
+        from plait.staticfiles import StaticFiles  # a sibling layer; imported only by apps that serve files
+
+        self.mount(path, StaticFiles(directory, **options), name=options.pop("name", None))
 
     def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         return self.route(path, ("GET",), **options)
