@@ -307,6 +307,11 @@ def test_500_handler_wins_over_a_class_handler() -> None:
     assert sent.body == b"inner"
 
 
+def test_specific_class_handler_wins_over_the_500_handler() -> None:
+    sent = run_asgi(server({ValueError: h_other, 500: h_inner}), scope_with_accept())
+    assert sent.body == b"other"
+
+
 def test_failing_500_handler_falls_back_to_the_default(caplog: pytest.LogCaptureFixture) -> None:
     def broken(request: Request, exc: BaseException) -> Response:
         raise RuntimeError("handler broke")

@@ -200,7 +200,9 @@ class URL:
                 host = name if port == default or port is None else f"{name}:{port}"
             else:
                 host = "testserver"
-        path = scope.get("root_path", "") + scope["path"]
+        root, path = scope.get("root_path", ""), scope["path"]
+        if root and not (path == root or path.startswith(root + "/")):
+            path = root + path  # a server that sends the path without the prefix (the older convention)
         return cls(scheme, host, path, scope.get("query_string", b"").decode("latin-1"))
 
     def replace(self, **changes: str) -> URL:
@@ -220,6 +222,22 @@ class URL:
 
     def __hash__(self) -> int:
         return hash(str(self))
+
+
+def route_path(scope: Scope) -> str:
+    """The part of the path an app routes on: ``path`` without the ``root_path`` prefix.
+
+    ASGI servers send ``path`` in full and the mount prefix in ``root_path`` (uvicorn's
+    ``--root-path``, Plait's own mounts); a path that does not start with the prefix is used as is.
+
+    >>> route_path({"path": "/api/users", "root_path": "/api"})
+    '/users'
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
 
 
 class State:

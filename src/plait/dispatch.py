@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from plait._types import ASGIApp, Receive, Scope, Send
 from plait.exceptions import HTTPException
-from plait.responses import RedirectResponse
+from plait.datastructures import route_path
+from plait.responses import Response
 from plait.routing.matcher import Matcher
 from plait.routing.router import WEBSOCKET
 
 
 @dataclass(slots=True)
 class MethodTable:
-    """The endpoints of one path, by method, with the ``Allow`` header precomputed."""
+    """The endpoints of one path, by method."""
 
     endpoints: dict[str, ASGIApp] = field(default_factory=dict)
-    allow: str = ""
 
     def finish(self) -> None:
         if "GET" in self.endpoints and "HEAD" not in self.endpoints:
             self.endpoints["HEAD"] = self.endpoints["GET"]
-        self.allow = ", ".join(sorted(m for m in self.endpoints if m != WEBSOCKET))
 
 
 class Dispatcher:
@@ -42,33 +42,49 @@ class Dispatcher:
         kind = scope["type"]
         if kind not in ("http", "websocket"):
             return
-        path = scope["path"]
+        path = route_path(scope)
+        method = scope["method"] if kind == "http" else WEBSOCKET
         found = self.matcher.match(path)
         if found is not None:
             table, params = found
-            endpoint = table.endpoints.get(scope["method"] if kind == "http" else WEBSOCKET)
+            endpoint = table.endpoints.get(method)
+            if endpoint is None:
+                endpoint, params = self._other_match(path, method)
             if endpoint is not None:
                 scope["path_params"] = params
                 await endpoint(scope, receive, send)
                 return
             if kind == "http":
-                _refuse_method(scope["method"], table)
+                self._refuse_method(path, method)
         mounted = self._mount(path)
         if mounted is not None:
             prefix, app = mounted
-            await app(self._mount_child(scope, prefix, path), receive, send)
+            child = dict(scope)  # the path stays whole; the prefix moves into root_path (ASGI convention)
+            child["root_path"] = scope.get("root_path", "") + prefix
+            await app(child, receive, send)
             return
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
             return
         await self._not_found(scope, receive, send, path)
 
-    @staticmethod
-    def _mount_child(scope: Scope, prefix: str, path: str) -> Scope:
-        child = dict(scope)
-        child["root_path"] = scope.get("root_path", "") + prefix
-        child["path"] = path[len(prefix) :] or "/"
-        return child
+    def _other_match(self, path: str, method: str) -> tuple[ASGIApp | None, dict[str, object]]:
+        # Rare path: the best match lacks the method, so a lower-priority route may have it
+        # (GET /users/me and DELETE /users/{name}: DELETE /users/me goes to the second).
+        for table, params in self.matcher.matches(path):
+            endpoint = table.endpoints.get(method)
+            if endpoint is not None:
+                return endpoint, params
+        return None, {}
+
+    def _refuse_method(self, path: str, method: str) -> None:
+        methods = {m for table, _ in self.matcher.matches(path) for m in table.endpoints if m != WEBSOCKET}
+        if not methods:  # only a WebSocket lives here
+            raise HTTPException(
+                426, "This path is a WebSocket endpoint; connect with a WebSocket client.", {"Upgrade": "websocket"}
+            )
+        allow = ", ".join(sorted(methods))
+        raise HTTPException(405, f"{method} is not allowed here; use {allow}.", {"Allow": allow})
 
     def _mount(self, path: str) -> tuple[str, ASGIApp] | None:
         for prefix, app in self.mounts:
@@ -80,17 +96,21 @@ class Dispatcher:
         if self.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
             if self.matcher.match(other) is not None:
-                query = scope.get("query_string", b"").decode("latin-1")
-                target = scope.get("root_path", "") + other + (f"?{query}" if query else "")
                 # 308 keeps the method and body, so a POST to the wrong form is not lost.
-                await RedirectResponse(target, status_code=308)(scope, receive, send)
+                location = _toggled_location(scope)
+                await Response(status_code=308, headers={"location": location})(scope, receive, send)
                 return
         raise HTTPException(404, f"Nothing is routed at {path}; check the URL (plait routes lists them).")
 
 
-def _refuse_method(method: str, table: MethodTable) -> None:
-    if not table.allow:  # only a WebSocket lives here
-        raise HTTPException(
-            426, "This path is a WebSocket endpoint; connect with a WebSocket client.", {"Upgrade": "websocket"}
-        )
-    raise HTTPException(405, f"{method} is not allowed here; use {table.allow}.", {"Allow": table.allow})
+def _toggled_location(scope: Scope) -> str:
+    """The request's own URL with its trailing slash added or removed, built from the raw bytes.
+
+    Using ``raw_path`` keeps percent-escapes exactly as sent (``%3F`` must not become ``?``).
+    """
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:
+        raw = quote(scope.get("root_path", "") + route_path(scope)).encode("ascii")
+    raw = raw[:-1] if raw.endswith(b"/") else raw + b"/"
+    query: bytes = scope.get("query_string", b"")
+    return (raw + (b"?" + query if query else b"")).decode("latin-1")

@@ -72,10 +72,16 @@ class HandlerTable:
                 else:
                     self.by_class[key] = handler
 
-    def lookup(self, exc: BaseException) -> Any:
+    def lookup(self, exc: BaseException, *, below: type[BaseException] | None = None) -> Any:
+        """The handler for ``exc``: by status for HTTP errors, then by class (nearest first).
+
+        With ``below``, only classes more specific than ``below`` are considered.
+        """
         if isinstance(exc, HTTPException) and exc.status_code in self.by_status:
             return self.by_status[exc.status_code]
         for cls in type(exc).__mro__:
+            if cls is below:
+                return None
             handler = self.by_class.get(cls)
             if handler is not None:
                 return handler
@@ -134,6 +140,11 @@ class ServerErrors:
         guard = ResponseGuard(send)
         try:
             await self.app(scope, receive, guard)
+        except HTTPException as exc:  # raised on purpose by middleware (an auth check, say): not a crash
+            if guard.started:
+                raise
+            response = await handle(self.table, Request(scope, receive), exc) or http_exception_response(exc)
+            await response(scope, receive, send)
         except Exception as exc:
             logger.exception("Unhandled error in %s %s", scope.get("method"), scope.get("path"))
             if guard.started:
@@ -143,7 +154,8 @@ class ServerErrors:
 
     async def _response(self, scope: Scope, receive: Receive, exc: Exception) -> Response:
         request = Request(scope, receive)
-        handler = self.table.by_status.get(500) or self.table.lookup(exc)
+        # A handler for this kind of error beats the 500 handler, which beats a catch-all for Exception.
+        handler = self.table.lookup(exc, below=Exception) or self.table.by_status.get(500) or self.table.lookup(exc)
         if handler is not None:
             try:
                 return await call_handler(handler, request, exc)

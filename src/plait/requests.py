@@ -73,7 +73,8 @@ class HTTPConnection:
     @property
     def cookies(self) -> dict[str, str]:
         if self._cookies is None:
-            self._cookies = parse_cookie(self.headers.get("cookie", ""))
+            # HTTP/2 clients may send one Cookie header per cookie (RFC 9113 section 8.2.3).
+            self._cookies = parse_cookie("; ".join(self.headers.getlist("cookie")))
         return self._cookies
 
     @property
@@ -119,7 +120,10 @@ class Request(HTTPConnection):
             yield self._body
             return
         if self._stream_used:
-            raise RuntimeError("The request body was already streamed; call body() before stream() to reuse it.")
+            raise RuntimeError(
+                "The request body was already consumed (by stream() or a multipart form); "
+                "call body() first if you need the raw bytes as well."
+            )
         self._stream_used = True
         limit = self.settings.max_body_size
         self._check_declared_length(limit)
@@ -158,7 +162,7 @@ class Request(HTTPConnection):
         check_depth(data, self.settings.max_json_depth)
         try:
             return msgspec.json.decode(data)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             raise HTTPException(400, "The request body is not valid JSON.") from None
 
     async def form(self) -> FormData:
@@ -174,10 +178,14 @@ class Request(HTTPConnection):
                 max_part_size=settings.max_part_size,
                 spool_size=settings.upload_spool_size,
             )
-            if not self.content_type and not await self.body():
+            content_type = self.content_type
+            if not content_type and not await self.body():
                 self._form = FormData()  # an empty submission: required fields then give a 422, not a 415
+            elif content_type.lower().startswith("application/x-www-form-urlencoded"):
+                await self.body()  # small by nature; kept so body() still works afterwards (signatures)
+                self._form = await parse_form(content_type, self.stream(), limits)
             else:
-                self._form = await parse_form(self.content_type, self.stream(), limits)
+                self._form = await parse_form(content_type, self.stream(), limits)
         return self._form
 
     async def close(self) -> None:

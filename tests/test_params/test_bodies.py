@@ -10,7 +10,7 @@ import msgspec
 import pydantic
 import pytest
 
-from plait import Body, ConfigurationError, Plait, Settings
+from plait import Body, ConfigurationError, Plait, Request, Settings
 from tests.support import call
 
 
@@ -251,3 +251,38 @@ def test_pydantic_return_is_serialised() -> None:
 
     assert call(app, "GET", "/").json() == [{"name": "a", "age": 1}]
     assert call(app, "GET", "/untyped").json() == {"user": {"name": "b", "age": 2}}
+
+
+class Names(msgspec.Struct):
+    names: list[str]
+
+
+def test_error_list_is_capped() -> None:
+    app = make_app()
+
+    @app.post("/")
+    def create(data: Names) -> int:
+        return len(data.names)
+
+    response = call(app, "POST", "/", json={"names": [1] * 10_000})
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert len(errors) == 50
+    assert errors[0]["loc"] == ["body", "names", 0]
+
+
+def test_invalid_utf8_inside_json_is_400() -> None:
+    app = make_app()
+
+    @app.post("/typed")
+    def typed(item: Item) -> Item:
+        return item
+
+    @app.post("/raw")
+    async def raw(request: Request) -> object:
+        return await request.json()
+
+    headers = {"content-type": "application/json"}
+    assert call(app, "POST", "/typed", content=b'{"name":"\xff","price":1}', headers=headers).status_code == 400
+    assert call(app, "POST", "/typed", content=b'{"name":1,"price":1,"x":"\xff"}', headers=headers).status_code == 400
+    assert call(app, "POST", "/raw", content=b'{"a":"\xff"}', headers=headers).status_code == 400

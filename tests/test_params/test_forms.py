@@ -7,7 +7,7 @@ from typing import Annotated
 
 import pytest
 
-from plait import ConfigurationError, File, Form, Plait, Settings, UploadFile
+from plait import ConfigurationError, File, Form, Plait, Request, Settings, UploadFile
 from tests.support import call
 
 
@@ -146,3 +146,14 @@ def test_unsupported_form_type_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="form parameter 'a'"):
         app.build()
+
+
+def test_raw_body_still_readable_after_urlencoded_form() -> None:
+    app = make_app()
+
+    @app.post("/hook")
+    async def hook(request: Request, event: Annotated[str, Form()]) -> dict[str, str]:
+        raw = await request.body()
+        return {"event": event, "raw": raw.decode()}
+
+    assert call(app, "POST", "/hook", data={"event": "push"}).json() == {"event": "push", "raw": "event=push"}

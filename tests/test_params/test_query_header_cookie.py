@@ -215,3 +215,38 @@ def test_unannotated_parameter_is_a_string_query() -> None:
 
     app.get("/")(handler)
     assert call(app, "GET", "/?q=1").json() == {"q": "1"}
+
+
+def test_huge_integer_is_422_not_500() -> None:
+    app = make_app()
+
+    @app.get("/")
+    def handler(i: int) -> int:
+        return i
+
+    response = call(app, "GET", "/?i=" + "9" * 5000)
+    assert response.status_code == 422
+    assert call(app, "GET", "/?i=123456789012345678").json() == 123456789012345678
+
+
+def test_bool_words() -> None:
+    app = make_app()
+
+    @app.get("/")
+    def handler(flag: bool) -> bool:
+        return flag
+
+    for word, expected in [("yes", True), ("on", True), ("1", True), ("off", False), ("No", False), ("f", False)]:
+        assert call(app, "GET", f"/?flag={word}").json() is expected
+    assert call(app, "GET", "/?flag=maybe").status_code == 422
+
+
+def test_cookies_from_several_cookie_headers() -> None:
+    app = make_app()
+
+    @app.get("/")
+    def handler(sid: Annotated[str, Cookie()], a: Annotated[int, Cookie()]) -> dict[str, object]:
+        return {"sid": sid, "a": a}
+
+    headers = [("cookie", "sid=abc"), ("cookie", "a=1")]
+    assert call(app, "GET", "/", headers=headers).json() == {"sid": "abc", "a": 1}

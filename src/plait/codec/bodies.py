@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, get_args, get_origin
 
 import msgspec
 
 from plait.codec.depth import check_depth
-from plait.codec.errors import collect_errors, error_from_message
+from plait.codec.errors import MAX_ERRORS, collect_errors, error_from_message
 from plait.codec.types import is_model_type, is_pydantic_type, unwrap_annotated
 from plait.exceptions import ErrorDetail, HTTPException, RequestValidationError
 
@@ -34,7 +35,7 @@ def build_decoder(tp: Any, max_depth: int = 64, loc: tuple[str | int, ...] = BOD
             return typed(data)
         except msgspec.ValidationError as exc:
             raise _explain(data, tp, exc, loc) from None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             raise _malformed() from None
 
     return decode
@@ -44,7 +45,7 @@ def _explain(data: bytes, tp: Any, exc: msgspec.ValidationError, loc: tuple[str 
     # Slow path only: decode untyped to tell malformed JSON (400) from wrong values (422).
     try:
         raw = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return _malformed()
     errors = collect_errors(raw, tp, loc) or [error_from_message(str(exc), loc)]
     return RequestValidationError(errors)
@@ -73,16 +74,28 @@ def _pydantic_errors(exc: Any, loc: tuple[str | int, ...]) -> HTTPException:
     errors = exc.errors(include_url=False)
     if any(e["type"] == "json_invalid" for e in errors):
         return _malformed()
-    return RequestValidationError([ErrorDetail((*loc, *e["loc"]), e["msg"], e["type"]) for e in errors])
+    details = [ErrorDetail((*loc, *e["loc"]), e["msg"], e["type"]) for e in errors[:MAX_ERRORS]]
+    return RequestValidationError(details)
+
+
+_is_pydantic = functools.lru_cache(maxsize=512)(is_pydantic_type)
+
+
+@functools.lru_cache(maxsize=512)
+def _adapter(tp: Any) -> Any:
+    # PERF: building a TypeAdapter costs tens of microseconds; parameter models reuse one per type.
+    import pydantic
+
+    return pydantic.TypeAdapter(tp)
 
 
 def convert_value(value: Any, tp: Any, loc: tuple[str | int, ...]) -> Any:
     """Convert builtins (form fields, parameter models) into ``tp``, raising a 422 with every error."""
-    if is_pydantic_type(tp):
+    if _is_pydantic(tp):
         import pydantic
 
         try:
-            return pydantic.TypeAdapter(tp).validate_python(value)
+            return _adapter(tp).validate_python(value)
         except pydantic.ValidationError as exc:
             raise _pydantic_errors(exc, loc) from None
     try:

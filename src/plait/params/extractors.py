@@ -33,6 +33,8 @@ def scalar_converter(tp: Any) -> Callable[[Any], Any]:
         return _to_str
     if tp is int:
         return _to_int
+    if tp is bool:
+        return _to_bool
 
     def convert(raw: Any) -> Any:
         return msgspec.convert(raw, tp, strict=False)
@@ -49,10 +51,25 @@ def _to_str(raw: Any) -> Any:
     return raw if type(raw) is str else str(raw)
 
 
+_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
+_FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
+
+
+def _to_bool(raw: Any) -> Any:
+    # The words people (and HTML checkboxes) use, as Plait's settings accept them.
+    if type(raw) is str:
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return msgspec.convert(raw, bool, strict=False)
+
+
 def _to_int(raw: Any) -> Any:
     # PERF: int() is several times faster than msgspec.convert for the commonest case;
     # anything it refuses (or a form msgspec would refuse) goes through msgspec for the message.
-    if type(raw) is str and raw.isascii() and raw.isdigit():
+    if type(raw) is str and len(raw) < 19 and raw.isascii() and raw.isdigit():
         return int(raw)
     return msgspec.convert(raw, int, strict=False)
 

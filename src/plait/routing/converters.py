@@ -16,6 +16,7 @@ import decimal
 import math
 import re
 import uuid
+from urllib.parse import quote
 from typing import Any, Protocol
 
 from plait.exceptions import ConfigurationError
@@ -40,14 +41,14 @@ class StrConverter:
         text = str(value)
         if not text or "/" in text:
             raise ValueError(f"{text!r} cannot fill a str path segment (it is empty or holds '/').")
-        return text
+        return quote(text, safe="")
 
 
 class PathConverter(StrConverter):
     pattern = ".*"
 
     def to_url(self, value: Any) -> str:
-        return str(value)
+        return quote(str(value), safe="/")
 
 
 class IntConverter:

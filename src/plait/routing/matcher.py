@@ -58,13 +58,18 @@ class Matcher(Generic[T]):
         return child
 
     def match(self, path: str) -> tuple[T, Params] | None:
+        """The best match for ``path``: a static path first, then literal segments before parameters."""
+        return next(self.matches(path), None)
+
+    def matches(self, path: str) -> Iterator[tuple[T, Params]]:
+        """Every match for ``path``, best first (the dispatcher looks further when the method differs)."""
         found = self.static.get(path)
         if found is not None:
-            return found, {}
+            yield found, {}
         if not path.startswith("/"):
-            return None
+            return
         parts = path[1:].split("/") if path != "/" else []
-        return next(self._walk(self._root, parts, 0, {}), None)
+        yield from self._walk(self._root, parts, 0, {})
 
     def _walk(self, node: _Node[T], parts: list[str], index: int, params: Params) -> Iterator[tuple[T, Params]]:
         if index == len(parts):
