@@ -5,6 +5,12 @@ from __future__ import annotations
 import plait
 
 EXPECTED = {
+    "WebSocketDisconnect",
+    "WebSocket",
+    "StaticFiles",
+    "ServerSentEvent",
+    "EventSourceResponse",
+    "BackgroundTasks",
     "URL",
     "Address",
     "Body",

@@ -8,6 +8,7 @@
 """
 
 from plait.app import Plait, RouteInfo
+from plait.background import BackgroundTasks
 from plait.datastructures import (
     URL,
     Address,
@@ -31,22 +32,27 @@ from plait.exceptions import (
 from plait.params import Body, Cookie, File, Form, Header, Path, Query
 from plait.requests import Request
 from plait.responses import (
+    EventSourceResponse,
     FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
+    ServerSentEvent,
     StreamingResponse,
 )
 from plait.routing import Converter, Middleware, RouteOptions, Router, register_converter
 from plait.settings import Settings, load_settings
+from plait.staticfiles import StaticFiles
+from plait.websockets import WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
 
 __all__ = [
     "URL",
     "Address",
+    "BackgroundTasks",
     "Body",
     "ConfigurationError",
     "Container",
@@ -55,6 +61,7 @@ __all__ = [
     "DependencyError",
     "Depends",
     "ErrorDetail",
+    "EventSourceResponse",
     "File",
     "FileResponse",
     "Form",
@@ -80,10 +87,14 @@ __all__ = [
     "RouteInfo",
     "RouteOptions",
     "Router",
+    "ServerSentEvent",
     "Settings",
     "State",
+    "StaticFiles",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
     "__version__",
     "load_settings",
     "register_converter",

@@ -8,14 +8,17 @@ from plait.responses.base import (
     Response,
 )
 from plait.responses.files import FileResponse
+from plait.responses.sse import EventSourceResponse, ServerSentEvent
 from plait.responses.streaming import StreamingResponse
 
 __all__ = [
+    "EventSourceResponse",
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
     "RedirectResponse",
     "Response",
+    "ServerSentEvent",
     "StreamingResponse",
 ]
