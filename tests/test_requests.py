@@ -126,7 +126,7 @@ def test_message_without_body_key_counts_as_empty() -> None:
 def test_streaming_twice_is_refused() -> None:
     request = Request(http_scope("POST"), Receiver.body(b"abc"))
     assert stream(request) == [b"abc"]
-    with pytest.raises(RuntimeError, match="already consumed .* call body\\(\\) first"):
+    with pytest.raises(RuntimeError, match=r"already consumed .* call body\(\) first"):
         stream(request)
     with pytest.raises(RuntimeError, match="already consumed"):
         read(request)

@@ -16,7 +16,7 @@ from plait.concurrency import ThreadPool
 from plait.datastructures import State
 from plait.di.container import Container
 from plait.di.markers import Depends
-from plait.di.plan import CallPlan, PlanCompiler
+from plait.di.plan import CallPlan, Dependency, PlanCompiler
 from plait.dispatch import Dispatcher, MethodTable
 from plait.endpoint import Endpoint, WebSocketEndpoint
 from plait.errors import HandlerTable, ResponseGuard, ServerErrors, handle
@@ -168,11 +168,20 @@ class Plait(Router, Generic[StateT]):
         self._plans.extend(g.plan for g in guards)
         self._compiled.append(CompiledRoute(item, template, plan, tuple(g.plan for g in guards)))
         options = item.route.options
+        endpoint: ASGIApp
         if WEBSOCKET in item.route.methods:
             _check_websocket_plan(plan)
-            return WebSocketEndpoint(plan, guards, self.container, options.get("origins", ()))
+            endpoint = WebSocketEndpoint(plan, guards, self.container, options.get("origins", ()))
+        else:
+            endpoint = self._http_endpoint(item, plan, guards)
+        for router in reversed(item.chain[1:]):  # the app's own middleware wraps everything, not each route
+            endpoint = build_stack(endpoint, router.middleware)
+        return endpoint
+
+    def _http_endpoint(self, item: Placed, plan: CallPlan, guards: list[Dependency]) -> ASGIApp:
+        options = item.route.options
         table = HandlerTable(r.exception_handlers for r in item.chain)
-        endpoint: ASGIApp = Endpoint(
+        return Endpoint(
             plan,
             guards,
             self.container,
@@ -180,14 +189,9 @@ class Plait(Router, Generic[StateT]):
             status_code=options.get("status_code", 200),
             response_class=options.get("response_class"),
         )
-        for router in reversed(item.chain[1:]):  # the app's own middleware wraps everything, not each route
-            endpoint = build_stack(endpoint, router.middleware)
-        return endpoint
 
     @staticmethod
-    def _guard(compiler: PlanCompiler, dep: Depends, params: frozenset[str]) -> Any:
-        from plait.di.plan import Dependency
-
+    def _guard(compiler: PlanCompiler, dep: Depends, params: frozenset[str]) -> Dependency:
         return Dependency(compiler.compile(dep.dependency, params), dep.use_cache, dep.scope)
 
     def _name(self, item: Placed, template: PathTemplate) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 logger = logging.getLogger("plait.background")
-Caller = Callable[..., Awaitable[Any]]
+Runner = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Awaitable[Any]]
 
 
 class BackgroundTasks:
@@ -16,6 +16,7 @@ class BackgroundTasks:
 
     Each task's own ``Depends`` parameters are resolved by the app's container, so a task can ask
     for a database session like any handler. A failing task is logged; later tasks still run.
+    If the handler fails (it raises, and an error response is sent), its tasks are dropped.
 
     >>> from plait import Plait
     >>> app = Plait()
@@ -33,15 +34,19 @@ class BackgroundTasks:
 
     def add_task(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Schedule ``fn(*args, **kwargs)`` (sync or async) for after the response."""
-        inspect.signature(fn).bind_partial(*args, **kwargs)  # fail now, in the handler, on a bad call
+        try:
+            signature = inspect.signature(fn)
+        except ValueError:  # some builtins (max, dict.update) publish none: nothing to check
+            pass
+        else:
+            signature.bind_partial(*args, **kwargs)  # fail now, in the handler, on a bad call
         self.tasks.append((fn, args, kwargs))
 
-    async def run(self, call: Caller) -> None:
-        """Run every task through ``call(fn, **values)`` (the container's, which resolves Depends)."""
+    async def run(self, runner: Runner) -> None:
+        """Run every task, in order, as ``runner(fn, args, kwargs)`` (the app's, which fills Depends)."""
         for fn, args, kwargs in self.tasks:
-            values = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
             try:
-                await call(fn, **values)
+                await runner(fn, args, kwargs)
             except Exception:
                 logger.exception("Background task %s failed", getattr(fn, "__qualname__", fn))
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from plait._types import ASGIApp, Receive, Scope, Send
-from plait.exceptions import HTTPException
 from plait.datastructures import route_path
+from plait.exceptions import HTTPException
 from plait.responses import Response
 from plait.routing.matcher import Matcher
 from plait.routing.router import WEBSOCKET

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
-from collections.abc import Sequence
+import typing
+from collections.abc import Callable, Sequence
 from typing import Any, get_origin
 
 from plait._types import Receive, Scope, Send
 from plait.codec.bodies import build_encoder
 from plait.codec.types import unwrap_annotated
 from plait.di.container import Container, Solver
-from plait.di.plan import CallPlan, Dependency
+from plait.di.markers import Depends
+from plait.di.plan import CallKind, CallPlan, Dependency, call_kind
 from plait.errors import HandlerTable, ResponseGuard, handle
-from plait.exceptions import HTTPException
+from plait.exceptions import HTTPException, RequestValidationError
+from plait.params.signature import find_marker
 from plait.requests import Request
 from plait.responses import PlainTextResponse, Response
 from plait.websockets import WebSocket, WebSocketClose, WebSocketDisconnect
@@ -81,11 +86,12 @@ class Endpoint:
             if response is None:
                 raise
             await response(scope, receive, send)
+            return  # the handler failed: the work it scheduled goes with it
         finally:
             await request.close()
         tasks = scope.get("plait.background")
         if tasks is not None:  # after the response and the providers' cleanup
-            await tasks.run(self.container.call)
+            await tasks.run(functools.partial(run_task, self.container))
 
     async def _run(self, request: Request, solver: Solver, send: Send) -> None:
         for dep in self.guards:
@@ -148,9 +154,65 @@ class WebSocketEndpoint:
         except WebSocketDisconnect:
             pass
         except HTTPException as exc:  # a validation error or a refusal from a provider
-            await ws.close(WebSocketClose.POLICY_VIOLATION, exc.detail)
+            await ws.close(WebSocketClose.POLICY_VIOLATION, _close_reason(exc))
+            return  # as for HTTP, a failed handler's background tasks are dropped
         except Exception:
             logger.exception("Unhandled error in WebSocket %s", scope.get("path"))
             await ws.close(WebSocketClose.INTERNAL_ERROR, "internal error")
+            return
         else:
             await ws.close(WebSocketClose.NORMAL)
+        tasks = scope.get("plait.background")
+        if tasks is not None:  # after the connection has closed and the providers' cleanup
+            await tasks.run(functools.partial(run_task, self.container))
+
+
+async def run_task(container: Container, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Call one background task, filling the ``Depends`` parameters its caller left out.
+
+    Only those are resolved: the arguments given to ``add_task`` pass through untouched, whatever
+    their types, and parameters with ordinary defaults keep them.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        solver = Solver(container, None, stack)
+        resolved = {name: await solver.resolve(dep) for name, dep in _task_dependencies(container, fn, args, kwargs)}
+        if call_kind(fn) is CallKind.ASYNC:
+            result = fn(*args, **kwargs, **resolved)
+        else:
+            result = await container.pool.run(functools.partial(fn, *args, **kwargs, **resolved))
+        if inspect.isawaitable(result):  # an async callable the checks above could not recognise
+            await result
+
+
+def _task_dependencies(
+    container: Container, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> list[tuple[str, Dependency]]:
+    try:
+        signature = inspect.signature(fn)
+    except ValueError:  # a builtin without a signature asks for no providers
+        return []
+    given = signature.bind_partial(*args, **kwargs).arguments
+    target = fn if inspect.isroutine(fn) else getattr(fn, "__call__", fn)  # noqa: B004
+    try:
+        hints = typing.get_type_hints(target, include_extras=True)
+    except Exception:  # an annotation that does not resolve cannot hold a Depends marker we could use
+        hints = {}
+    found = []
+    for param in signature.parameters.values():
+        if param.name in given or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        marker: Depends | None = find_marker(hints.get(param.name), param.default, Depends)
+        if marker is not None:
+            plan = container.plan_for(marker.dependency)
+            found.append((param.name, Dependency(plan, marker.use_cache, marker.scope)))
+    return found
+
+
+def _close_reason(exc: HTTPException) -> str:
+    """A close reason that says what to fix: the first bad parameter for a validation error."""
+    if isinstance(exc, RequestValidationError) and exc.errors:
+        first = exc.errors[0]
+        where = ".".join(str(part) for part in first.loc)
+        more = f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        return f"{where}: {first.msg}{more}"
+    return exc.detail

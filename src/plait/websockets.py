@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, TypeVar, overload
@@ -109,7 +110,7 @@ class WebSocket(HTTPConnection):
     async def receive_json(self) -> Any: ...
     @overload
     async def receive_json(self, type: type[T]) -> T: ...
-    async def receive_json(self, type: Any = Any) -> Any:  # noqa: A002 - mirrors msgspec's keyword
+    async def receive_json(self, type: Any = Any) -> Any:
         """Decode the next message (text or binary) as JSON, validated into ``type``.
 
         Invalid JSON or a value of the wrong shape closes the connection with 1003.
@@ -141,14 +142,21 @@ class WebSocket(HTTPConnection):
     async def _send_message(self, message: Message) -> None:
         if self.application_state is not WebSocketState.CONNECTED:
             raise RuntimeError("Call accept() before sending on a WebSocket (or it is already closed).")
-        await self._send(message)
+        try:
+            await self._send(message)
+        except OSError:  # ASGI servers raise an OSError once the client has gone
+            self.client_state = self.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006, "the client has gone") from None
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection (before accept, this rejects the handshake: the server answers 403)."""
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
-        await self._send({"type": "websocket.close", "code": int(code), "reason": reason[:123]})
+        # A close frame carries at most 123 bytes of reason; cut on a character boundary.
+        short = reason.encode("utf-8")[:123].decode("utf-8", "ignore")
+        with contextlib.suppress(OSError):  # the client has already gone: there is no one to tell
+            await self._send({"type": "websocket.close", "code": int(code), "reason": short})
 
     async def iter_text(self) -> AsyncIterator[str]:
         """Text messages until the peer disconnects."""
@@ -165,7 +173,7 @@ class WebSocket(HTTPConnection):
         except WebSocketDisconnect:
             return
 
-    async def iter_json(self, type: Any = Any) -> AsyncIterator[Any]:  # noqa: A002
+    async def iter_json(self, type: Any = Any) -> AsyncIterator[Any]:
         try:
             while True:
                 yield await self.receive_json(type)

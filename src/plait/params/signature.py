@@ -21,6 +21,7 @@ from typing import Annotated, Any, get_args, get_origin
 
 import msgspec
 
+from plait.background import BackgroundTasks
 from plait.codec.types import (
     describe,
     is_model_type,
@@ -29,7 +30,6 @@ from plait.codec.types import (
     strip_optional,
     unwrap_annotated,
 )
-from plait.background import BackgroundTasks
 from plait.datastructures import UploadFile
 from plait.exceptions import ConfigurationError
 from plait.params.extractors import (

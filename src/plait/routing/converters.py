@@ -16,8 +16,8 @@ import decimal
 import math
 import re
 import uuid
-from urllib.parse import quote
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from plait.exceptions import ConfigurationError
 

@@ -3,15 +3,16 @@
 :class:`TestClient` is a synchronous ``httpx.Client``; :class:`AsyncTestClient` is an
 ``httpx.AsyncClient``. Both stream responses as the app produces them, run the ASGI lifespan
 when used as a context manager, and can swap dependency providers for the length of a test.
+Both open WebSockets to the app too (``websocket_connect``; see :mod:`plait.testing.websocket`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import anyio
 import anyio.abc
@@ -19,6 +20,13 @@ import anyio.from_thread
 import httpx
 
 from plait._types import ASGIApp, Message, RawHeaders, Scope
+from plait.testing.websocket import (
+    DEFAULT_TIMEOUT,
+    AsyncWebSocketTestSession,
+    WebSocketTestSession,
+    handshake_headers,
+    websocket_scope,
+)
 
 __all__ = ["CLIENT_ADDRESS", "AsyncTestClient", "TestClient"]
 
@@ -50,6 +58,18 @@ def _http_scope(request: httpx.Request, state: dict[str, Any] | None) -> Scope:
     if state is not None:
         scope["state"] = dict(state)
     return scope
+
+
+def _handshake_scope(
+    client: httpx.Client | httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str] | None,
+    subprotocols: Sequence[str],
+    state: dict[str, Any] | None,
+) -> Scope:
+    """The ``websocket`` scope for ``url``, with the client's base URL, default headers and cookies."""
+    request = client.build_request("GET", url, headers=handshake_headers(headers, subprotocols))
+    return websocket_scope(_http_scope(request, state), subprotocols)
 
 
 class _Exchange:
@@ -255,6 +275,10 @@ class _Overrides:
         self.saved = None
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class _SyncBody(httpx.SyncByteStream):
     """The body of a response from :class:`TestClient`; closing it ends the exchange (and its portal)."""
 
@@ -263,7 +287,7 @@ class _SyncBody(httpx.SyncByteStream):
         portal: anyio.from_thread.BlockingPortal,
         exchange: _Exchange,
         owned: contextlib.ExitStack,
-        registry: set[_SyncBody],
+        registry: set[_Closable],
     ) -> None:
         self._portal = portal
         self._exchange = exchange
@@ -307,8 +331,8 @@ class _SyncTransport(httpx.BaseTransport):
         self.client._overrides.restore()
 
 
-def _close_all(bodies: set[_SyncBody]) -> None:
-    """Close the responses a test left open (each stops its app), so the portal can stop."""
+def _close_all(bodies: set[_Closable]) -> None:
+    """Close the responses and WebSockets a test left open (each stops its app), so the portal can stop."""
     for body in list(bodies):
         body.close()
 
@@ -356,7 +380,7 @@ class TestClient(httpx.Client):
         self._portal: anyio.from_thread.BlockingPortal | None = None
         self._lifespan: _Lifespan | None = None
         self._app_state: dict[str, Any] | None = None
-        self._open: set[_SyncBody] = set()
+        self._open: set[_Closable] = set()
         self._exit = contextlib.ExitStack()
         super().__init__(base_url=base_url, transport=_SyncTransport(self), **options)
 
@@ -398,6 +422,33 @@ class TestClient(httpx.Client):
     def _stop_portal(self) -> None:
         self._portal = None
         self._exit.close()
+
+    def websocket_connect(
+        self,
+        url: str,
+        *,
+        subprotocols: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> WebSocketTestSession:
+        """Open a WebSocket to the app; returns once the app has accepted it.
+
+        >>> with client.websocket_connect("/ws/lobby?nick=ada", headers={"origin": "https://a.test"}) as ws:
+        ...     ws.send_json({"say": "hi"})  # doctest: +SKIP
+
+        Raises :class:`~plait.testing.WebSocketDenied` (with the app's close code and reason) if the
+        app closes the connection before accepting it. ``timeout`` bounds every wait for the app.
+        """
+        self._overrides.apply()
+        scope = _handshake_scope(self, url, headers, subprotocols or (), self._app_state)
+        return WebSocketTestSession.connect(
+            self._portal_for_request(),
+            self.app,
+            scope,
+            raise_errors=self.raise_server_exceptions,
+            timeout=timeout,
+            registry=self._open,
+        )
 
 
 class _AsyncBody(httpx.AsyncByteStream):
@@ -518,6 +569,23 @@ class AsyncTestClient(httpx.AsyncClient):
             self._lifespan = self._app_state = None
             await self._stop_group()
             await super().__aexit__(exc_type, exc_value, traceback)
+
+    def websocket_connect(
+        self,
+        url: str,
+        *,
+        subprotocols: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> AsyncWebSocketTestSession:
+        """A WebSocket to the app, opened by ``async with`` (see :meth:`TestClient.websocket_connect`).
+
+        >>> async with client.websocket_connect("/ws/lobby") as ws:  # doctest: +SKIP
+        ...     await ws.send_text("hi")
+        """
+        self._overrides.apply()
+        scope = _handshake_scope(self, url, headers, subprotocols or (), self._app_state)
+        return AsyncWebSocketTestSession(self.app, scope, raise_errors=self.raise_server_exceptions, timeout=timeout)
 
     async def _stop_group(self) -> None:
         if self._group is not None:
