@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/plait run examples/hello/app.py:app --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
 
 types: $(STAMP)
 	$(BIN)/mypy --strict src tests
@@ -31,3 +31,13 @@ test: lint types unit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage
+
+# Benchmarks: the harness makes its own venv (benchmarks/.venv-peers) and installs wrk if missing.
+SERVER ?= granian
+.PHONY: bench bench-quick
+
+bench:
+	$(PYTHON) benchmarks/run.py --server $(SERVER)
+
+bench-quick:
+	$(PYTHON) benchmarks/run.py --quick --server $(SERVER)
