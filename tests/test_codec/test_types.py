@@ -282,3 +282,29 @@ def test_is_sequence_type_false(tp: Any) -> None:
 )
 def test_describe(tp: Any, text: str) -> None:
     assert describe(tp) == text
+
+
+class _Leaf(msgspec.Struct):
+    price: int
+
+
+class _Order(msgspec.Struct):
+    items: list[_Leaf]
+    note: str | None = None
+
+
+class _Tree(msgspec.Struct):
+    children: list[_Tree]
+
+
+def test_static_depth_of_fixed_and_open_types() -> None:
+    from plait.codec.types import static_depth
+
+    assert static_depth(int) == 0
+    assert static_depth(list[int]) == 1
+    assert static_depth(_Order) == 3
+    assert static_depth(_Order | None) == 3
+    assert static_depth(dict[str, list[int]]) == 2
+    assert static_depth(_Tree) is None
+    assert static_depth(dict[str, Any]) is None
+    assert static_depth(list) is None

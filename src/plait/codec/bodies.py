@@ -10,7 +10,7 @@ import msgspec
 
 from plait.codec.depth import check_depth
 from plait.codec.errors import MAX_ERRORS, collect_errors, error_from_message
-from plait.codec.types import is_model_type, is_pydantic_type, unwrap_annotated
+from plait.codec.types import is_model_type, is_pydantic_type, static_depth, unwrap_annotated
 from plait.exceptions import ErrorDetail, HTTPException, RequestValidationError
 
 Decoder = Callable[[bytes], Any]
@@ -28,9 +28,13 @@ def build_decoder(tp: Any, max_depth: int = 64, loc: tuple[str | int, ...] = BOD
     if is_pydantic_type(tp):
         return _pydantic_decoder(tp, max_depth, loc)
     typed = msgspec.json.Decoder(tp).decode
+    bounded = (static_depth(tp) or 0) <= max_depth if static_depth(tp) is not None else False
 
     def decode(data: bytes) -> Any:
-        check_depth(data, max_depth)
+        # PERF: a fixed-shape type cannot be fed anything deeper than itself, so only open-ended
+        # types (Any, recursive models) pay for the depth scan.
+        if not bounded:
+            check_depth(data, max_depth)
         try:
             return typed(data)
         except msgspec.ValidationError as exc:

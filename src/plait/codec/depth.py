@@ -8,10 +8,9 @@ import msgspec
 
 from plait.exceptions import HTTPException
 
-# The "unrolled loop" form: runs of plain characters are matched in one step, not one per character.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_PAIR = re.compile(rb"\[\]|\{\}")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_KEEP_QUOTES_AND_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
 
 
 def check_depth(data: bytes, max_depth: int) -> None:
@@ -30,15 +29,21 @@ def check_depth(data: bytes, max_depth: int) -> None:
 def _depth_exceeds(data: bytes, max_depth: int) -> bool:
     """True when some bracket sits deeper than ``max_depth`` (or the brackets do not pair up).
 
-    Strings are removed (their brackets are text), then every pass deletes the innermost empty
-    pairs; a well-formed document of depth d is empty after d passes. Each step is a C-level
-    regex or bytes operation, so a 16 MiB body costs milliseconds, not seconds.
+    The body is reduced to its quotes and brackets (escapes removed first, so an escaped quote
+    cannot end a string), strings are dropped, then each pass deletes the innermost pairs; a
+    well-formed document of depth d is empty after d passes. Every step is a C-level bytes
+    operation: a 16 MiB body costs tens of milliseconds, a 5 kB one a few microseconds.
     """
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    brackets = data.translate(None, _KEEP_QUOTES_AND_BRACKETS).replace(b'""', b"")
+    if b'"' in brackets:  # strings that hold brackets
+        brackets = _STRING.sub(b"", brackets)
     for _ in range(max_depth):
         if not brackets:
             return False
-        reduced = _PAIR.sub(b"", brackets)  # one regex pass removes exactly one level
+        # The NUL sentinel keeps "{[]}" from losing both levels in one pass.
+        reduced = brackets.replace(b"[]", b"\0").replace(b"{}", b"\0").replace(b"\0", b"")
         if len(reduced) == len(brackets):
             return True  # mismatched brackets: malformed, reported as such by the caller
         brackets = reduced

@@ -113,3 +113,43 @@ def describe(tp: Any) -> str:
     if isinstance(tp, type) and get_origin(tp) is None:
         return tp.__name__
     return repr(tp).replace("typing.", "")
+
+
+def static_depth(tp: Any, _seen: frozenset[Any] = frozenset()) -> int | None:
+    """How deeply JSON accepted for ``tp`` can nest, or None when unbounded (``Any``, recursion).
+
+    A typed decoder refuses anything deeper than its type at the first unexpected bracket, so a
+    body for a bounded type needs no separate depth scan.
+
+    >>> static_depth(list[dict[str, int]])
+    2
+    """
+    tp, _ = unwrap_annotated(tp)
+    if tp is Any or tp is object or tp in _seen:
+        return None
+    if is_union(tp):
+        depths = [static_depth(arg, _seen) for arg in get_args(tp)]
+        return None if None in depths else max(d for d in depths if d is not None)
+    origin = get_origin(tp)
+    if tp is None or tp is type(None) or origin is Literal or (isinstance(tp, type) and is_scalar_type(tp)):
+        return 0
+    children = _children(tp, origin)
+    if children is None:
+        return None
+    depths = [static_depth(child, _seen | {tp}) for child in children]
+    if None in depths:
+        return None
+    return 1 + max((d for d in depths if d is not None), default=0)
+
+
+def _children(tp: Any, origin: Any) -> list[Any] | None:
+    if origin in (list, set, frozenset, tuple, dict):
+        return [a for a in get_args(tp) if a is not Ellipsis] or None
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return [f.type for f in msgspec.structs.fields(tp)]
+    if isinstance(tp, type) and (dataclasses.is_dataclass(tp) or is_typeddict(tp)):
+        try:
+            return list(typing.get_type_hints(tp).values())
+        except NameError:
+            return None
+    return None
