@@ -78,6 +78,10 @@ class Plait(Router, Generic[StateT]):
         state: StateT | None = None,
         title: str = "Plait",
         version: str = "0.1.0",
+        description: str | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
     ) -> None:
         super().__init__(middleware=middleware, exception_handlers=exception_handlers, dependencies=dependencies)
         settings = settings if settings is not None else load_settings(Settings)
@@ -86,6 +90,9 @@ class Plait(Router, Generic[StateT]):
         self.settings = settings
         self.title = title
         self.version = version
+        self.description = description
+        self.docs_urls = (openapi_url, docs_url, redoc_url)
+        self._docs_included = False
         self.state: StateT = state if state is not None else State()  # type: ignore[assignment]
         self.lifespan = lifespan
         self.startup_hooks: list[Hook] = list(on_startup)
@@ -124,7 +131,20 @@ class Plait(Router, Generic[StateT]):
             self._stack = self._compile()
         return self._stack
 
+    def _include_docs(self) -> None:
+        """Add the OpenAPI document and the docs pages (``openapi_url``/``docs_url``/``redoc_url``)."""
+        openapi_url, docs_url, redoc_url = self.docs_urls
+        if self._docs_included or (openapi_url is None and docs_url is None and redoc_url is None):
+            return
+        # The OpenAPI layer sits above this module (it reads compiled routes), so it is imported here,
+        # once, at startup; apps that turn the docs off never import it.
+        from plait.openapi.docs import docs_router
+
+        self.include_router(docs_router(self, openapi_url=openapi_url, docs_url=docs_url, redoc_url=redoc_url))
+        self._docs_included = True
+
     def _compile(self) -> ASGIApp:
+        self._include_docs()
         matcher: Matcher[MethodTable] = Matcher()
         tables: dict[str, MethodTable] = {}
         owners: dict[tuple[str, str], str] = {}

@@ -58,7 +58,7 @@ def create(item_id: int) -> dict[str, int]:
 
 
 def test_routes_of_an_app_without_routes(project: Path, write: WriteFile) -> None:
-    write("bare.py", "from plait.app import Plait\napp = Plait()\n")
+    write("bare.py", "from plait.app import Plait\napp = Plait(openapi_url=None, docs_url=None, redoc_url=None)\n")
     result = invoke("routes", "bare.py")
     assert result.exit_code == 0
     assert result.output == "No routes.\n"

@@ -286,3 +286,23 @@ def test_invalid_utf8_inside_json_is_400() -> None:
     assert call(app, "POST", "/typed", content=b'{"name":"\xff","price":1}', headers=headers).status_code == 400
     assert call(app, "POST", "/typed", content=b'{"name":1,"price":1,"x":"\xff"}', headers=headers).status_code == 400
     assert call(app, "POST", "/raw", content=b'{"a":"\xff"}', headers=headers).status_code == 400
+
+
+class Circle(msgspec.Struct, tag="circle"):
+    radius: float
+
+
+class Square(msgspec.Struct, tag="square"):
+    side: float
+
+
+def test_union_of_models_is_a_body() -> None:
+    app = make_app()
+
+    @app.post("/area")
+    def area(shape: Circle | Square) -> dict[str, float]:
+        return {"area": 3.0 * shape.radius**2 if isinstance(shape, Circle) else shape.side**2}
+
+    assert call(app, "POST", "/area", json={"type": "square", "side": 2}).json() == {"area": 4.0}
+    assert call(app, "POST", "/area", json={"type": "circle", "radius": 1}).json() == {"area": 3.0}
+    assert call(app, "POST", "/area", json={"type": "hexagon"}).status_code == 422

@@ -250,3 +250,24 @@ def test_cookies_from_several_cookie_headers() -> None:
 
     headers = [("cookie", "sid=abc"), ("cookie", "a=1")]
     assert call(app, "GET", "/", headers=headers).json() == {"sid": "abc", "a": 1}
+
+
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+def test_meta_constraints_in_annotated_aliases_apply() -> None:
+    app = make_app()
+
+    @app.get("/plain")
+    def plain(n: Positive) -> int:
+        return n
+
+    @app.get("/marked")
+    def marked(n: Annotated[Positive, Query(le=10)]) -> int:
+        return n
+
+    assert call(app, "GET", "/plain?n=3").json() == 3
+    assert call(app, "GET", "/plain?n=-5").status_code == 422
+    assert call(app, "GET", "/marked?n=5").json() == 5
+    assert call(app, "GET", "/marked?n=0").status_code == 422
+    assert call(app, "GET", "/marked?n=11").status_code == 422

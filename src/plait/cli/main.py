@@ -6,16 +6,19 @@
     plait run myproject.app:app --port 9000
     plait serve myproject.app:app --workers 4
     plait routes examples/hello/app.py
+    plait openapi examples/hello/app.py --format yaml --output openapi.yaml
     plait version
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import secrets
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -111,6 +114,62 @@ def routes(app: str | None, factory: bool) -> None:
         raise click.ClickException(f"{ref.import_string} is misconfigured: {exc}") from None
     table = [(",".join(row.methods), row.path, row.name, row.endpoint) for row in rows]
     click.echo(format_table(("METHODS", "PATH", "NAME", "ENDPOINT"), table) if table else "No routes.")
+
+
+@main.command()
+@click.argument("app", required=False, metavar="[APP]")
+@_app_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "yaml"]),
+    default="json",
+    show_default=True,
+    help="JSON, or YAML (needs PyYAML).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the document to this file instead of standard output.",
+)
+def openapi(app: str | None, factory: bool, output_format: str, output: Path | None) -> None:
+    """Print APP's OpenAPI 3.1 document, built from its routes."""
+    from plait.app import Plait
+    from plait.openapi import build_openapi
+
+    ref, application = discovery.discover(app, factory=factory)
+    if not isinstance(application, Plait):
+        raise click.ClickException(
+            f"{ref.describe()} is a {type(application).__name__}, not a Plait app; only Plait apps can describe "
+            "their routes in an OpenAPI document."
+        )
+    try:
+        document = build_openapi(application)
+    except ConfigurationError as exc:
+        raise click.ClickException(f"{ref.import_string} is misconfigured: {exc}") from None
+    text = _dump_yaml(document) if output_format == "yaml" else json.dumps(document, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {output}: {exc.strerror or exc}.") from None
+    click.echo(f"Wrote the OpenAPI document of {ref.import_string} to {output}", err=True)
+
+
+def _dump_yaml(document: dict[str, Any]) -> str:
+    try:
+        import yaml
+    except ImportError:
+        raise click.ClickException(
+            "--format yaml needs PyYAML; install it with pip install pyyaml, or use --format json."
+        ) from None
+    # A JSON round trip leaves plain dicts and lists, each its own object, so no YAML anchors appear.
+    plain = json.loads(json.dumps(document))
+    return yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=120).rstrip("\n")
 
 
 @main.command()

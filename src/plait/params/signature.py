@@ -27,6 +27,7 @@ from plait.codec.types import (
     is_model_type,
     is_scalar_type,
     is_sequence_type,
+    is_union,
     strip_optional,
     unwrap_annotated,
 )
@@ -79,9 +80,10 @@ def find_marker(annotation: Any, default: Any, kind: type[Any]) -> Any:
 
 def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: frozenset[str]) -> Analyzed:
     """Decide the source of one parameter of ``owner`` (a handler or provider name)."""
-    base, _ = unwrap_annotated(annotation)
+    base, metadata = unwrap_annotated(annotation)
     marker: Param | None = find_marker(annotation, param.default, Param)
     default = _default(param, marker)
+    constraints = tuple(m for m in metadata if isinstance(m, msgspec.Meta))
     if marker is None and isinstance(base, type) and issubclass(base, HTTPConnection):
         return Analyzed(sync=RequestExtractor())
     if marker is None and base is BackgroundTasks:
@@ -93,7 +95,7 @@ def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: 
             "request. Use a scalar (str, int, ...) for a query parameter, a Struct/dataclass for a JSON body, "
             "or mark it: Annotated[T, Query()], Header(), Cookie(), Body(), Form(), File() or Depends(provider)."
         )
-    tp = _constrained(base, marker)
+    tp = _constrained(base, marker, constraints)
     if source == "path" and param.name not in path_params and not (marker and marker.alias in path_params):
         raise ConfigurationError(
             f"{owner}: parameter {param.name!r} is marked Path() but the route has no {{{param.name}}} segment; "
@@ -121,12 +123,14 @@ def _default(param: inspect.Parameter, marker: Param | None) -> Any:
     return param.default
 
 
-def _constrained(base: Any, marker: Param | None) -> Any:
+def _constrained(base: Any, marker: Param | None, constraints: tuple[msgspec.Meta, ...] = ()) -> Any:
+    """``base`` with the constraints of ``Annotated[..., msgspec.Meta(...)]`` and of the marker applied."""
     meta = marker.meta() if marker is not None else None
-    if meta is None:
+    metas = (*constraints, meta) if meta is not None else constraints
+    if not metas:
         return base
     inner, optional = strip_optional(base)
-    tp: Any = Annotated[inner, meta]
+    tp: Any = Annotated[(inner, *metas)]
     return tp | None if optional else tp
 
 
@@ -150,6 +154,8 @@ def _infer_source(name: str, base: Any, path_params: frozenset[str]) -> str | No
     inner, _ = strip_optional(base)
     if is_model_type(inner) or get_origin(inner) in (list, dict, tuple, set, frozenset):
         return "body"
+    if is_union(inner) and all(is_model_type(arg) for arg in get_args(inner)):
+        return "body"  # a tagged union of models: Circle | Square
     return None
 
 

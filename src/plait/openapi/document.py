@@ -1,0 +1,481 @@
+"""The OpenAPI 3.1 document of a Plait app, built from its compiled routes alone.
+
+Everything comes from what Plait compiled at startup: path templates and their converters, the
+plans of handlers and of the providers they depend on (parameters, JSON bodies, forms and files),
+return types, and route options (tags, summary, status code, extra responses, ...). Nothing is
+declared twice: what the document says is what the route does.
+
+>>> from plait.app import Plait
+>>> app = Plait(title="Shop")
+>>> @app.get("/items/{id:int}")
+... def item(id: int) -> dict[str, int]:
+...     '''Fetch one item.'''
+...     return {"id": id}
+>>> document = build_openapi(app)
+>>> operation = document["paths"]["/items/{id}"]["get"]
+>>> operation["summary"], operation["parameters"][0]["schema"]
+('Fetch one item.', {'type': 'integer', 'minimum': 0})
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from plait.codec.types import is_union, strip_optional, unwrap_annotated
+from plait.di.plan import CallPlan
+from plait.exceptions import ConfigurationError
+from plait.openapi.schema import SchemaRegistry, binary_schema, drop_null, is_json, json_value
+from plait.params.extractors import (
+    BodyExtractor,
+    FormFieldExtractor,
+    FormModelExtractor,
+    ModelExtractor,
+    ValueExtractor,
+)
+from plait.params.markers import REQUIRED, Param
+from plait.responses import Response
+from plait.routing.converters import Converter, FloatConverter, IntConverter
+from plait.routing.paths import PathTemplate
+
+if TYPE_CHECKING:
+    from plait.app import CompiledRoute, Plait
+
+__all__ = ["OPENAPI_VERSION", "build_openapi", "openapi_path"]
+
+OPENAPI_VERSION = "3.1.0"
+JSON = dict[str, Any]
+_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
+_LOCATIONS = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+_NO_BODY = frozenset({204, 304})
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]+")
+_JSON_MEDIA = "application/json"
+_PROBLEM_MEDIA = "application/problem+json"
+
+
+def build_openapi(
+    app: Plait[Any],
+    *,
+    title: str | None = None,
+    version: str | None = None,
+    description: str | None = None,
+    servers: Sequence[str | Mapping[str, Any]] | None = None,
+) -> JSON:
+    """The OpenAPI 3.1 document of ``app`` as plain data, ready for ``json.dumps``.
+
+    ``title`` and ``version`` default to the app's; ``servers`` are URLs or Server Objects.
+    Routes declared with ``include_in_schema=False`` (and parameters whose marker says so) are left out.
+    """
+    registry = SchemaRegistry()
+    routes = app.compiled_routes()
+    builder = _Builder(registry, _explicit_ids(routes))
+    for route in routes:
+        builder.add(route)
+    info: JSON = {"title": title or app.title, "version": version or app.version}
+    if description:
+        info["description"] = description
+    document: JSON = {"openapi": OPENAPI_VERSION, "info": info}
+    if servers:
+        document["servers"] = [{"url": s} if isinstance(s, str) else dict(s) for s in servers]
+    document["paths"] = builder.paths
+    if builder.tags:
+        document["tags"] = [{"name": tag} for tag in builder.tags]
+    schemas = registry.used_by(builder.paths)
+    if schemas:
+        document["components"] = {"schemas": schemas}
+    return document
+
+
+def openapi_path(template: PathTemplate) -> str:
+    """``/users/{id:int}`` written the OpenAPI way, ``/users/{id}``."""
+    return "/" + "/".join(f"{{{s.name}}}" if s.name else s.text for s in template.segments)
+
+
+def _explicit_ids(routes: Iterable[CompiledRoute]) -> set[str]:
+    seen: dict[str, str] = {}
+    for route in routes:
+        options = route.placed.route.options
+        given = options.get("operation_id")
+        if given is None or not options.get("include_in_schema", True):
+            continue
+        if given in seen:
+            raise ConfigurationError(
+                f"Two routes have operation_id={given!r} ({seen[given]} and {route.placed.path}); an OpenAPI "
+                "operation id must be unique, so change one of them."
+            )
+        seen[given] = route.placed.path
+    return set(seen)
+
+
+@dataclass(slots=True)
+class _Inputs:
+    """What an operation reads from the request, gathered from the handler and every provider it runs."""
+
+    values: list[ValueExtractor | ModelExtractor] = field(default_factory=list)
+    forms: list[FormFieldExtractor | FormModelExtractor] = field(default_factory=list)
+    body: CallPlan | None = None
+
+    def walk(self, plan: CallPlan, seen: set[int]) -> None:
+        if id(plan) in seen:
+            return
+        seen.add(id(plan))
+        self.values.extend(ex for _, ex in plan.sync_params if isinstance(ex, ValueExtractor | ModelExtractor))
+        self.forms.extend(ex for _, ex in plan.async_params)
+        if plan.body is not None and self.body is None:
+            self.body = plan
+        for _, dep in plan.deps:
+            if dep.scope != "app":  # app-lifetime providers never read a request
+                self.walk(dep.plan, seen)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.values or self.forms or self.body)
+
+
+class _Builder:
+    """Adds one route at a time to ``paths``, keeping operation ids unique."""
+
+    def __init__(self, registry: SchemaRegistry, reserved: set[str]) -> None:
+        self.registry = registry
+        self.paths: dict[str, JSON] = {}
+        self.tags: list[str] = []
+        self.reserved = reserved
+        self.used: set[str] = set()
+
+    def add(self, route: CompiledRoute) -> None:
+        options = route.placed.route.options
+        methods = [m for m in _METHODS if m in route.placed.route.methods]
+        if not methods or not options.get("include_in_schema", True):
+            return  # WebSocket routes and hidden ones
+        inputs, seen = _Inputs(), set[int]()
+        for plan in (*route.guards, route.plan):
+            inputs.walk(plan, seen)
+        item = self.paths.setdefault(openapi_path(route.template), {})
+        for method in methods:
+            try:
+                operation = self._operation(route, method, len(methods) > 1, inputs)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{method} {route.placed.path} ({route.plan.name}): {exc}") from None
+            item.setdefault(method.lower(), operation)
+        self.tags.extend(t for t in route.placed.tags if t not in self.tags)
+
+    def _operation(self, route: CompiledRoute, method: str, several: bool, inputs: _Inputs) -> JSON:
+        placed = route.placed
+        options = placed.route.options
+        summary, description = _documentation(placed.route.endpoint)
+        operation: JSON = {}
+        if placed.tags:
+            operation["tags"] = list(placed.tags)
+        operation["summary"] = options.get("summary") or summary or _title(placed.route.name)
+        if options.get("description") or description:
+            operation["description"] = options.get("description") or description
+        operation["operationId"] = self._operation_id(route, method, several)
+        parameters = self._parameters(inputs.values, route.template)
+        if parameters:
+            operation["parameters"] = parameters
+        body = self._request_body(inputs)
+        if body is not None:
+            operation["requestBody"] = body
+        operation["responses"] = self._responses(route, inputs)
+        if options.get("deprecated"):
+            operation["deprecated"] = True
+        return operation
+
+    def _operation_id(self, route: CompiledRoute, method: str, several: bool) -> str:
+        given = route.placed.route.options.get("operation_id")
+        if given is not None:
+            return given
+        base = _UNSAFE_ID.sub("_", route.placed.name).strip("_") or "operation"
+        if several:
+            base = f"{base}_{method.lower()}"
+        candidate, number = base, 2
+        while candidate in self.used or candidate in self.reserved:
+            candidate, number = f"{base}_{number}", number + 1
+        self.used.add(candidate)
+        return candidate
+
+    # -- parameters ---------------------------------------------------------------------------------
+
+    def _parameters(self, values: list[ValueExtractor | ModelExtractor], template: PathTemplate) -> list[JSON]:
+        converters = {s.name: s.converter for s in template.segments if s.name and s.converter}
+        found: dict[tuple[str, str], JSON] = {}
+        for ex in values:
+            if ex.marker is not None and not ex.marker.include_in_schema:
+                continue
+            if isinstance(ex, ModelExtractor):
+                made = self._model_parameters(ex)
+            else:
+                made = [self._value_parameter(ex, converters.get(ex.key))]
+            for parameter in made:
+                name = parameter["name"].lower() if parameter["in"] == "header" else parameter["name"]
+                found.setdefault((parameter["in"], name), parameter)
+        return sorted(found.values(), key=lambda p: _LOCATIONS[p["in"]])
+
+    def _value_parameter(self, ex: ValueExtractor, converter: Converter | None) -> JSON:
+        tp, _ = strip_optional(ex.declared)
+        schema = drop_null(self.registry.schema(tp))
+        if converter is not None:
+            schema = _converter_bounds(schema, converter)
+        parameter: JSON = {"name": ex.key, "in": ex.source, "required": ex.source == "path" or ex.default is REQUIRED}
+        _set_default(schema, ex.default)
+        parameter["schema"] = schema
+        _describe_parameter(parameter, ex.marker)
+        return parameter
+
+    def _model_parameters(self, ex: ModelExtractor) -> list[JSON]:
+        model = self._model_schema(ex.declared)
+        properties: dict[str, JSON] = model.get("properties", {})
+        required = set(model.get("required", ()))
+        parameters = []
+        for name in ex.fields:
+            schema = drop_null(copy.deepcopy(properties.get(name, {})))
+            parameter: JSON = {
+                "name": name.replace("_", "-") if ex.source == "header" else name,
+                "in": ex.source,
+                "required": name in required,
+            }
+            if "description" in schema:
+                parameter["description"] = schema["description"]
+            parameter["schema"] = schema
+            parameters.append(parameter)
+        return parameters
+
+    def _model_schema(self, declared: Any) -> JSON:
+        tp, _ = strip_optional(declared)
+        return self.registry.resolve(self.registry.schema(tp))
+
+    # -- request bodies -----------------------------------------------------------------------------
+
+    def _request_body(self, inputs: _Inputs) -> JSON | None:
+        if inputs.body is not None and inputs.body.body is not None:
+            return self._json_body(inputs.body, inputs.body.body)
+        if inputs.forms:
+            return self._form_body(inputs.forms)
+        return None
+
+    def _json_body(self, plan: CallPlan, extractor: BodyExtractor) -> JSON:
+        media: JSON = {"schema": self.registry.schema(extractor.tp)}
+        body: JSON = {"required": extractor.default is REQUIRED, "content": {_JSON_MEDIA: media}}
+        if plan.body_names is not None:  # several parameters merged into one object: document each member
+            members = self.registry.resolve(media["schema"]).get("properties", {})
+            for member in plan.body_fields:
+                if member.marker is not None and member.key in members:
+                    _describe_schema(members[member.key], member.marker)
+        elif plan.body_fields and plan.body_fields[0].marker is not None:
+            marker = plan.body_fields[0].marker
+            if marker.description:
+                body["description"] = marker.description
+            if marker.examples:
+                media["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(marker.examples, 1)}
+        return body
+
+    def _form_body(self, forms: list[FormFieldExtractor | FormModelExtractor]) -> JSON:
+        properties: dict[str, JSON] = {}
+        required: list[str] = []
+        for ex in forms:
+            if isinstance(ex, FormModelExtractor):
+                model = self._model_schema(ex.declared)
+                members = model.get("properties", {})
+                properties.update({name: copy.deepcopy(members.get(name, {})) for name in ex.fields})
+                required.extend(name for name in model.get("required", ()) if name in ex.fields)
+            elif ex.marker is None or ex.marker.include_in_schema:
+                properties[ex.key] = self._form_field(ex)
+                if ex.default is REQUIRED:
+                    required.append(ex.key)
+        schema: JSON = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = list(dict.fromkeys(required))
+        files = any(_has_binary(s) for s in properties.values())
+        media_type = "multipart/form-data" if files else "application/x-www-form-urlencoded"
+        return {"required": bool(required), "content": {media_type: {"schema": schema}}}
+
+    def _form_field(self, ex: FormFieldExtractor) -> JSON:
+        if ex.is_file:
+            schema = {"type": "array", "items": binary_schema()} if ex.many else binary_schema()
+        else:
+            tp, _ = strip_optional(ex.declared)
+            schema = drop_null(self.registry.schema(tp))
+            _set_default(schema, ex.default)
+        if ex.marker is not None:
+            _describe_schema(schema, ex.marker)
+        return schema
+
+    # -- responses ----------------------------------------------------------------------------------
+
+    def _responses(self, route: CompiledRoute, inputs: _Inputs) -> JSON:
+        options = route.placed.route.options
+        status = options.get("status_code", 200)
+        responses: dict[str, JSON] = {str(status): self._success(route.plan.return_type, status, options)}
+        if inputs.body is not None or inputs.forms:
+            kind = "JSON" if inputs.body is not None else "form"
+            responses["400"] = self._problem(f"The {kind} body is malformed and could not be read.")
+        if not route.template.is_static:
+            responses["404"] = self._problem("Nothing is routed here: a path parameter does not match the route.")
+        if not inputs.empty:
+            responses["422"] = self._problem("The request is invalid; every bad field is listed.", validation=True)
+        for code, spec in options.get("responses", {}).items():
+            responses[str(code)] = self._declared(code, spec, responses.get(str(code)))
+        return dict(sorted(responses.items()))
+
+    def _problem(self, description: str, *, validation: bool = False) -> JSON:
+        schema = self.registry.problem(validation=validation)
+        return {"description": description, "content": {_PROBLEM_MEDIA: {"schema": schema}}}
+
+    def _success(self, return_type: Any, status: int, options: Mapping[str, Any]) -> JSON:
+        response: JSON = {"description": _phrase(status)}
+        response_class: type[Response] | None = options.get("response_class")
+        if status in _NO_BODY or return_type is None:  # no body, or nothing declared to describe
+            return response
+        if response_class is not None:
+            media = response_class.media_type
+            if media is not None:
+                schema = self._data_schema(return_type) if _is_json(media) else _text_schema(return_type)
+                response["content"] = {media: {"schema": schema} if schema is not None else {}}
+            return response
+        data, classes = _split_responses(return_type)
+        content: JSON = {c.media_type: {} for c in classes if c.media_type is not None}
+        if data is not None:
+            text = _text_schema(data)
+            if text is not None:
+                content["text/plain"] = {"schema": text}
+            else:
+                content[_JSON_MEDIA] = {"schema": self.registry.schema(data, "serialization")}
+        if content:
+            response["content"] = content
+        return response
+
+    def _data_schema(self, return_type: Any) -> JSON | None:
+        data, _ = _split_responses(return_type)
+        return None if data is None else self.registry.schema(data, "serialization")
+
+    def _declared(self, code: int, spec: Any, existing: JSON | None) -> JSON:
+        response: JSON = dict(existing) if existing is not None else {"description": _phrase(code)}
+        if isinstance(spec, str):
+            response["description"] = spec
+            if code >= 400 and "content" not in response:
+                response["content"] = self._problem(spec)["content"]
+        elif isinstance(spec, Mapping):
+            response.update(spec)
+        elif _is_response_class(spec):
+            if spec.media_type is not None:
+                schema = self.registry.problem() if spec.media_type == _PROBLEM_MEDIA else None
+                response["content"] = {spec.media_type: {"schema": schema} if schema is not None else {}}
+        elif spec is not None:
+            response["content"] = {_JSON_MEDIA: {"schema": self.registry.schema(spec, "serialization")}}
+        return response
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _documentation(endpoint: Any) -> tuple[str | None, str | None]:
+    """The summary (first line) and description (the rest) of a handler's docstring."""
+    doc = inspect.getdoc(endpoint) if inspect.isroutine(endpoint) else None
+    if not doc:
+        return None, None
+    first, _, rest = doc.strip().partition("\n")
+    return first.strip(), rest.strip() or None
+
+
+def _title(name: str) -> str:
+    """``create_item`` as a summary: ``Create Item``."""
+    return " ".join(word.capitalize() for word in name.replace(".", " ").split("_") if word) or name
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _converter_bounds(schema: JSON, converter: Converter) -> JSON:
+    """Narrow a path parameter's schema to what its converter matches (``{id:int}`` is never negative)."""
+    kind = schema.get("type")
+    if isinstance(converter, IntConverter | FloatConverter) and kind in ("integer", "number"):
+        if schema.get("minimum", -1) < 0 and schema.get("exclusiveMinimum", -1) < 0:
+            schema["minimum"] = 0
+    elif kind == "string" and converter.pattern != ".*" and not {"pattern", "format", "enum", "const"} & schema.keys():
+        schema["pattern"] = f"^(?:{converter.pattern})$"
+    return schema
+
+
+def _set_default(schema: JSON, default: Any) -> None:
+    if default is REQUIRED or default is None:
+        return
+    value = json_value(default)
+    if is_json(value):
+        schema["default"] = value
+
+
+def _examples(marker: Param) -> list[Any]:
+    return [v for v in (json_value(e) for e in marker.examples or ()) if is_json(v)]
+
+
+def _describe_parameter(parameter: JSON, marker: Param | None) -> None:
+    if marker is None:
+        return
+    if marker.description:
+        parameter["description"] = marker.description
+    if marker.deprecated:
+        parameter["deprecated"] = True
+    examples = _examples(marker)
+    if examples:
+        parameter["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(examples, 1)}
+    if marker.title:
+        parameter["schema"]["title"] = marker.title
+    parameter["schema"].update(marker.extra)
+
+
+def _describe_schema(schema: JSON, marker: Param) -> None:
+    """Put a marker's documentation on a schema (form fields and members of a merged body)."""
+    for key in ("title", "description"):
+        if getattr(marker, key):
+            schema[key] = getattr(marker, key)
+    if marker.deprecated:
+        schema["deprecated"] = True
+    examples = _examples(marker)
+    if examples:
+        schema["examples"] = examples
+    schema.update(marker.extra)
+
+
+def _has_binary(schema: JSON) -> bool:
+    """Whether a form member holds files, so the form must be sent as multipart/form-data."""
+    if schema.get("format") == "binary":
+        return True
+    inner = [schema.get("items"), *schema.get("anyOf", ())]
+    return any(isinstance(s, dict) and _has_binary(s) for s in inner)
+
+
+def _is_response_class(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Response)
+
+
+def _split_responses(tp: Any) -> tuple[Any, list[type[Response]]]:
+    """``Item | HTMLResponse`` as ``(Item, [HTMLResponse])``: the data part and the Response classes."""
+    inner, _ = unwrap_annotated(tp)
+    members = list(inner.__args__) if is_union(inner) else [inner]
+    classes = [m for m in members if _is_response_class(m)]
+    if not classes:
+        return tp, []
+    data = [m for m in members if not _is_response_class(m)]
+    if not data:
+        return None, classes
+    union: Any = data[0]
+    for member in data[1:]:
+        union = union | member
+    return union, classes
+
+
+def _text_schema(tp: Any) -> JSON | None:
+    return {"type": "string"} if unwrap_annotated(tp)[0] is str else None
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == _JSON_MEDIA or media_type.endswith("+json")
