@@ -49,3 +49,20 @@ def test_typed_handlers_example() -> None:
         bad = client.get("/articles?page=0")
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["loc"] == ["query", "page"]
+
+
+def test_web_layer_example() -> None:
+    namespace = run_block(python_blocks()[2])
+    app = namespace["app"]
+    with TestClient(app) as client:
+        response = client.post("/signup?address=a@example.com", headers={"origin": "https://example.com"})
+        assert response.status_code == 202
+        assert response.headers["access-control-allow-origin"] == "https://example.com"
+        assert namespace["sent"] == ["a@example.com"]
+        with client.websocket_connect("/echo") as ws:
+            ws.send_text("hi")
+            assert ws.receive_text() == "hi"
+        with client.stream("GET", "/ticks") as stream:
+            body = "".join(stream.iter_text())
+        assert 'data: {"tick":0}' in body
+        assert "id: 2" in body

@@ -8,6 +8,9 @@ Try it::
     curl 'http://127.0.0.1:8000/search?q=tea&limit=5'
     curl -X POST http://127.0.0.1:8000/items -H 'content-type: application/json' -d '{"name": "tea", "price": 3.5}'
     curl http://127.0.0.1:8000/api/me -H 'x-user: ada'
+
+Interactive docs (served from the app itself, no internet needed): http://127.0.0.1:8000/docs
+and http://127.0.0.1:8000/redoc.
 """
 
 from typing import Annotated

@@ -20,12 +20,13 @@ from plait.errors import HandlerTable, ResponseGuard, handle
 from plait.exceptions import HTTPException, RequestValidationError
 from plait.params.signature import find_marker
 from plait.requests import Request
-from plait.responses import PlainTextResponse, Response
+from plait.responses import Response
 from plait.websockets import WebSocket, WebSocketClose, WebSocketDisconnect
 
 logger = logging.getLogger("plait.error")
 
 _JSON = (b"content-type", b"application/json")
+_TEXT = (b"content-type", b"text/plain; charset=utf-8")
 _NO_BODY = frozenset({204, 304})
 
 
@@ -112,12 +113,13 @@ class Endpoint:
             await send({"type": "http.response.start", "status": status, "headers": []})
             await send({"type": "http.response.body", "body": b""})
             return
+        # PERF: text and JSON results skip the Response object: one encode and two messages.
         if self.text or isinstance(result, str):
-            await PlainTextResponse(result, status_code=status)(scope, receive, send)
-            return
-        # PERF: JSON results skip the Response object: one encoder call and two messages.
-        body = self.encode(result)
-        headers = [_JSON, (b"content-length", str(len(body)).encode())]
+            body = str(result).encode("utf-8")
+            headers = [_TEXT, (b"content-length", str(len(body)).encode())]
+        else:
+            body = self.encode(result)
+            headers = [_JSON, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 

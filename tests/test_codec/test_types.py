@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import sys
 import uuid
 from typing import Annotated, Any, Literal, NamedTuple, Optional, TypedDict, Union
 
@@ -166,10 +167,19 @@ def test_is_pydantic_type_false(tp: Any) -> None:
 
 
 def test_without_pydantic_nothing_is_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(codec_types, "_PydanticModel", None)
+    monkeypatch.delitem(sys.modules, "pydantic")
     assert not is_pydantic_model(User)
+    assert not codec_types.is_pydantic_type(list[User])
     assert is_model_type(Item)
     assert not is_model_type(User)
+
+
+def test_plait_does_not_import_pydantic_itself() -> None:
+    import subprocess
+
+    code = "import plait, sys; print('pydantic' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 # --- scalars and sequences --------------------------------------------------------------------

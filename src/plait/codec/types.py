@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import sys
 import types
 import typing
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
-try:  # pydantic is an optional extra
-    from pydantic import BaseModel as _PydanticModel
-except ImportError:  # pragma: no cover - exercised only without the extra
-    _PydanticModel = None  # type: ignore[assignment,misc]
+
+def _pydantic_base() -> type | None:
+    """pydantic's BaseModel if the app has imported pydantic, else None.
+
+    A pydantic model can only exist once pydantic is imported, so Plait never imports it itself:
+    apps without pydantic do not pay its import time (about 80 ms).
+    """
+    module = sys.modules.get("pydantic")
+    return getattr(module, "BaseModel", None) if module is not None else None
 
 SCALARS: tuple[type, ...] = (str, int, float, bool, bytes)
 
@@ -43,7 +49,8 @@ def is_typeddict(tp: Any) -> bool:
 
 
 def is_pydantic_model(tp: Any) -> bool:
-    return _PydanticModel is not None and isinstance(tp, type) and issubclass(tp, _PydanticModel)
+    base = _pydantic_base()
+    return base is not None and isinstance(tp, type) and issubclass(tp, base)
 
 
 def is_model_type(tp: Any) -> bool:
@@ -56,8 +63,8 @@ def is_model_type(tp: Any) -> bool:
 
 def is_pydantic_type(tp: Any) -> bool:
     """True when a pydantic model appears anywhere inside the annotation."""
-    if _PydanticModel is None:
-        return False  # pragma: no cover
+    if _pydantic_base() is None:
+        return False
     tp, _ = unwrap_annotated(tp)
     if is_pydantic_model(tp):
         return True
