@@ -99,6 +99,9 @@ class Plait(Router, Generic[StateT]):
         self.shutdown_hooks: list[Hook] = list(on_shutdown)
         self.container = Container(ThreadPool(settings.thread_pool_size), PlanCompiler(settings.max_json_depth))
         self._stack: ASGIApp | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._static: dict[str, dict[str, ASGIApp]] = {}
+        self._errors: ServerErrors  # set by _compile, before _dispatcher
         self._compiled: list[CompiledRoute] = []
         self._plans: list[CallPlan] = []
         self._templates: dict[str, PathTemplate] = {}
@@ -170,7 +173,14 @@ class Plait(Router, Generic[StateT]):
         dispatcher = Dispatcher(matcher, mounts, self.settings.redirect_slashes)
         inner = _AppErrors(dispatcher, HandlerTable([self.exception_handlers]))
         stack = build_stack(inner, self.middleware)
-        return ServerErrors(stack, HandlerTable([self.exception_handlers]), self.settings.debug)
+        self._errors = ServerErrors(stack, HandlerTable([self.exception_handlers]), self.settings.debug)
+        if not self.middleware:
+            # PERF: with no app-wide middleware there is nothing between the app and its routes, so
+            # __call__ dispatches itself: static paths by one dict lookup, errors answered without
+            # wrapping send (see __call__).
+            self._dispatcher = dispatcher
+            self._static = {path: table.endpoints for path, table in matcher.static.items()}
+        return self._errors
 
     def _endpoint(self, item: Placed, template: PathTemplate) -> ASGIApp:
         compiler = self.container.compiler
@@ -285,6 +295,19 @@ class Plait(Router, Generic[StateT]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        dispatcher = self._dispatcher
+        if dispatcher is not None and scope["type"] == "http":
+            try:
+                endpoints = None if scope.get("root_path") else self._static.get(scope["path"])
+                endpoint = endpoints.get(scope["method"]) if endpoints is not None else None
+                if endpoint is not None:
+                    scope["path_params"] = {}
+                    await endpoint(scope, receive, send)
+                else:
+                    await dispatcher(scope, receive, send)
+            except Exception as exc:
+                await self._errors.answer(scope, receive, send, exc, started=False)
+            return
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from plait._types import ASGIApp, Receive, Scope, Send
+from plait._types import ASGIApp, Message, Receive, Scope, Send
 from plait.datastructures import route_path
+from plait.errors import STARTED
 from plait.exceptions import HTTPException
 from plait.responses import Response
 from plait.routing.matcher import Matcher
@@ -61,7 +62,7 @@ class Dispatcher:
             prefix, app = mounted
             child = dict(scope)  # the path stays whole; the prefix moves into root_path (ASGI convention)
             child["root_path"] = scope.get("root_path", "") + prefix
-            await app(child, receive, send)
+            await app(child, receive, _marking(send, scope))
             return
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
@@ -114,3 +115,14 @@ def _toggled_location(scope: Scope) -> str:
     raw = raw[:-1] if raw.endswith(b"/") else raw + b"/"
     query: bytes = scope.get("query_string", b"")
     return (raw + (b"?" + query if query else b"")).decode("latin-1")
+
+
+def _marking(send: Send, scope: Scope) -> Send:
+    """Wrap a mounted app's ``send`` to note in the scope when its response begins."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            scope[STARTED] = True
+        await send(message)
+
+    return marked

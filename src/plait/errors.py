@@ -125,6 +125,10 @@ class ResponseGuard:
         await self.send(message)
 
 
+STARTED = "plait.response_started"
+"""Scope key set when an error escapes after the response began (so no error page can follow)."""
+
+
 class ServerErrors:
     """Outermost layer: any unhandled exception becomes a 500 (a traceback page only in debug)."""
 
@@ -140,22 +144,30 @@ class ServerErrors:
         guard = ResponseGuard(send)
         try:
             await self.app(scope, receive, guard)
-        except HTTPException as exc:  # raised on purpose by middleware (an auth check, say): not a crash
-            if guard.started:
-                raise
-            response = await handle(self.table, Request(scope, receive), exc) or http_exception_response(exc)
-            await response(scope, receive, send)
         except Exception as exc:
-            logger.exception("Unhandled error in %s %s", scope.get("method"), scope.get("path"))
-            if guard.started:
-                return  # the status line is gone; all we can do is stop the response
+            await self.answer(scope, receive, send, exc, started=guard.started)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, exc: Exception, *, started: bool) -> None:
+        """Send the response for ``exc``; once a response has begun, only log it (nothing else can be sent)."""
+        if started or scope.get(STARTED):
+            logger.error("Error after the response began in %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            return
+        request = Request(scope, receive)
+        # A handler for this kind of error (or its status) beats the 500 handler, which beats a catch-all.
+        handler = self.table.lookup(exc, below=Exception)
+        if handler is not None:
+            response = await call_handler(handler, request, exc)
+        elif isinstance(exc, HTTPException):  # raised on purpose (a 404, an auth check): not a crash
+            response = http_exception_response(exc)
+        else:
+            logger.error("Unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             response = await self._response(scope, receive, exc)
-            await response(scope, receive, send)
+        await response(scope, receive, send)
 
     async def _response(self, scope: Scope, receive: Receive, exc: Exception) -> Response:
         request = Request(scope, receive)
         # A handler for this kind of error beats the 500 handler, which beats a catch-all for Exception.
-        handler = self.table.lookup(exc, below=Exception) or self.table.by_status.get(500) or self.table.lookup(exc)
+        handler = self.table.by_status.get(500) or self.table.lookup(exc)
         if handler is not None:
             try:
                 return await call_handler(handler, request, exc)
