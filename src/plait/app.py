@@ -211,7 +211,7 @@ class Plait(Router, Generic[StateT]):
     def _http_endpoint(self, item: Placed, plan: CallPlan, guards: list[Dependency]) -> ASGIApp:
         options = item.route.options
         table = HandlerTable(r.exception_handlers for r in item.chain)
-        return Endpoint(
+        endpoint = Endpoint(
             plan,
             guards,
             self.container,
@@ -219,6 +219,7 @@ class Plait(Router, Generic[StateT]):
             status_code=options.get("status_code", 200),
             response_class=options.get("response_class"),
         )
+        return endpoint.asgi
 
     @staticmethod
     def _guard(compiler: PlanCompiler, dep: Depends, params: frozenset[str]) -> Dependency:

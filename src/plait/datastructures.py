@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, NamedTuple, TypeVar, overload
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import anyio.to_thread
 
@@ -34,6 +34,13 @@ class MultiMapping(Mapping[str, str]):
         self._items = list(items)
         self._dict = dict(self._items)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # PERF: Mapping.get goes through __getitem__ and a KeyError; the dict's own get does not.
+        return self._dict.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
     def getlist(self, key: str) -> list[str]:
         """All values for ``key``, in order; an empty list when absent."""
         return [v for k, v in self._items if k == key]
@@ -55,6 +62,24 @@ class MultiMapping(Mapping[str, str]):
         return f"{type(self).__name__}({self._items!r})"
 
 
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """Split a query string into (key, value) pairs; blank values kept, ``+`` and ``%XX`` decoded.
+
+    >>> parse_query("q=tea+time&tag=a&tag=b&empty=&flag")
+    [('q', 'tea time'), ('tag', 'a'), ('tag', 'b'), ('empty', ''), ('flag', '')]
+    """
+    # PERF: most query strings hold no escapes, so they are split without calling unquote at all.
+    pairs = []
+    for part in query.split("&"):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            key, value = unquote_plus(key), unquote_plus(value)
+        pairs.append((key, value))
+    return pairs
+
+
 class QueryParams(MultiMapping):
     """Query string parameters.
 
@@ -69,7 +94,7 @@ class QueryParams(MultiMapping):
             # Clients should percent-encode, but some send raw UTF-8; decode it as such.
             query = query.decode("utf-8", "replace")
         if isinstance(query, str):
-            super().__init__(parse_qsl(query, keep_blank_values=True))
+            super().__init__(parse_query(query))
         else:
             super().__init__(query)
 
@@ -105,6 +130,9 @@ class Headers(Mapping[str, str]):
                 text = value.decode("latin-1")
                 self._dict[name] = text if prior is None else f"{prior}, {text}"
         return self._dict
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._lookup().get(key.lower(), default)
 
     def getlist(self, key: str) -> list[str]:
         """Every value sent under ``key``, in order."""

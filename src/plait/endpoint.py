@@ -7,7 +7,7 @@ import functools
 import inspect
 import logging
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, get_origin
 
 from plait._types import Receive, Scope, Send
@@ -34,6 +34,7 @@ class Endpoint:
     """Runs one handler for one request. Everything it needs was decided at startup."""
 
     __slots__ = (
+        "asgi",
         "container",
         "direct",
         "encode",
@@ -83,6 +84,8 @@ class Endpoint:
             and not guards
         )
         self.simple = response_class is None and status_code not in _NO_BODY
+        # PERF: the route table holds this bound method, one coroutine frame fewer than __call__.
+        self.asgi: Callable[[Scope, Receive, Send], Awaitable[None]] = self._direct if self.direct else self._general
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.direct:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from plait._types import ASGIApp, Message, Receive, Scope, Send
-from plait.exceptions import HTTPException, RequestValidationError
+from plait.exceptions import HTTPException, RequestValidationError, status_phrase
 from plait.requests import Request
 from plait.responses import HTMLResponse, JSONResponse, Response
 
@@ -38,12 +38,12 @@ class ProblemResponse(JSONResponse):
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        probe = HTTPException(status_code, detail)
+        phrase = status_phrase(status_code)
         document: dict[str, Any] = {
             "type": type,
-            "title": title or probe.title,
+            "title": title or phrase,
             "status": status_code,
-            "detail": probe.detail,
+            "detail": detail if detail is not None else phrase,
         }
         if extra:
             document.update(extra)
@@ -150,7 +150,9 @@ class ServerErrors:
     async def answer(self, scope: Scope, receive: Receive, send: Send, exc: Exception, *, started: bool) -> None:
         """Send the response for ``exc``; once a response has begun, only log it (nothing else can be sent)."""
         if started or scope.get(STARTED):
-            logger.error("Error after the response began in %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            logger.error(
+                "Error after the response began in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+            )
             return
         request = Request(scope, receive)
         # A handler for this kind of error (or its status) beats the 500 handler, which beats a catch-all.

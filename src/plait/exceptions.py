@@ -50,7 +50,7 @@ class HTTPException(PlaitError):
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.status_code = status_code
-        self.title = _phrase(status_code)
+        self.title = status_phrase(status_code)
         self.detail = detail if detail is not None else self.title
         self.headers = dict(headers or {})
         self.type = type
@@ -80,11 +80,12 @@ class ClientDisconnect(PlaitError):
     """The client closed the connection before its request body was read."""
 
 
-def _phrase(status_code: int) -> str:
-    try:
-        return HTTPStatus(status_code).phrase
-    except ValueError:
-        return "Error"
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
+def status_phrase(status_code: int) -> str:
+    """The reason phrase for a status code (``404`` -> ``Not Found``)."""
+    return _PHRASES.get(status_code, "Error")
 
 
 __all__ = [

@@ -21,6 +21,7 @@ def _pydantic_base() -> type | None:
     module = sys.modules.get("pydantic")
     return getattr(module, "BaseModel", None) if module is not None else None
 
+
 SCALARS: tuple[type, ...] = (str, int, float, bool, bytes)
 
 

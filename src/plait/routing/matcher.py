@@ -59,7 +59,43 @@ class Matcher(Generic[T]):
 
     def match(self, path: str) -> tuple[T, Params] | None:
         """The best match for ``path``: a static path first, then literal segments before parameters."""
-        return next(self.matches(path), None)
+        found = self.static.get(path)
+        if found is not None:
+            return found, {}
+        if not path.startswith("/"):
+            return None
+        # PERF: a plain recursive search (no generators); parameters are collected on the way back.
+        return self._first(self._root, path[1:].split("/") if path != "/" else [], 0)
+
+    def _first(self, node: _Node[T], parts: list[str], index: int) -> tuple[T, Params] | None:
+        if index == len(parts):
+            if node.leaf is not None:
+                return node.leaf, {}
+            return self._first_rest(node, parts, index)
+        part = parts[index]
+        child = node.literal.get(part)
+        if child is not None:
+            found = self._first(child, parts, index + 1)
+            if found is not None:
+                return found
+        for segment, param_child in node.params:
+            if part and segment.regex.fullmatch(part):  # type: ignore[union-attr]
+                try:
+                    value = segment.converter.to_python(part)  # type: ignore[union-attr]
+                except ValueError:
+                    continue  # a converter may refuse what its pattern let through: no match, so 404
+                found = self._first(param_child, parts, index + 1)
+                if found is not None:
+                    found[1][segment.name] = value  # type: ignore[index]
+                    return found
+        return self._first_rest(node, parts, index)
+
+    @staticmethod
+    def _first_rest(node: _Node[T], parts: list[str], index: int) -> tuple[T, Params] | None:
+        if node.rest is None:
+            return None
+        segment, value = node.rest
+        return value, {segment.name: segment.converter.to_python("/".join(parts[index:]))}  # type: ignore[dict-item,union-attr]
 
     def matches(self, path: str) -> Iterator[tuple[T, Params]]:
         """Every match for ``path``, best first (the dispatcher looks further when the method differs)."""
