@@ -77,11 +77,7 @@ class Endpoint:
         # PERF: the common shape (arguments straight from the request, no providers, no body) runs
         # without a Solver, a send wrapper or extra coroutine frames.
         self.direct = (
-            plan.kind in (CallKind.ASYNC, CallKind.SYNC)
-            and not plan.deps
-            and plan.body is None
-            and not plan.async_params
-            and not guards
+            plan.kind in (CallKind.ASYNC, CallKind.SYNC) and not plan.deps and not plan.async_params and not guards
         )
         self.simple = response_class is None and status_code not in _NO_BODY
         # PERF: the route table holds this bound method, one coroutine frame fewer than __call__.
@@ -94,9 +90,10 @@ class Endpoint:
             await self._general(scope, receive, send)
 
     async def _direct(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive) if self.extractors else None
+        plan = self.plan
+        request = Request(scope, receive) if self.extractors or plan.body is not None else None
         try:
-            kwargs = self._extract(request) if request is not None else {}
+            kwargs = await self._arguments(request) if request is not None else {}
             if self.is_async:
                 result = await self.fn(**kwargs)
             else:
@@ -130,7 +127,8 @@ class Endpoint:
         if "plait.background" in scope:
             await scope["plait.background"].run(functools.partial(run_task, self.container))
 
-    def _extract(self, request: Request) -> dict[str, Any]:
+    async def _arguments(self, request: Request) -> dict[str, Any]:
+        """Every argument straight from the request, with all their errors in one 422."""
         kwargs: dict[str, Any] = {}
         errors: list[Any] | None = None
         for name, extractor in self.extractors:
@@ -138,6 +136,18 @@ class Endpoint:
                 kwargs[name] = extractor.extract(request)
             except RequestValidationError as exc:
                 errors = [*(errors or []), *exc.errors]
+        plan = self.plan
+        if plan.body is not None:
+            try:
+                value = await plan.body.extract(request)
+            except RequestValidationError as exc:
+                errors = [*(errors or []), *exc.errors]
+            else:
+                if plan.body_names is None:
+                    kwargs[plan.body_fields[0].name] = value
+                else:
+                    for name in plan.body_names:
+                        kwargs[name] = getattr(value, name)
         if errors:
             raise RequestValidationError(errors)
         return kwargs

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from plait._types import Receive, Scope
+from plait._types import Message, Receive, Scope
 from plait.codec.depth import check_depth
 from plait.datastructures import URL, Address, FormData, Headers, QueryParams, State
 from plait.exceptions import ClientDisconnect, HTTPException
@@ -158,8 +158,39 @@ class Request(HTTPConnection):
     async def body(self) -> bytes:
         """The whole body (read once, then cached)."""
         if self._body is None:
-            self._body = b"".join([chunk async for chunk in self.stream()])
+            if not self._stream_used:
+                # PERF: most bodies arrive in one message; take it without an async generator.
+                limit = self.settings.max_body_size
+                self._check_declared_length(limit)
+                self._stream_used = True
+                message = await self._receive()
+                chunk: bytes = message.get("body", b"")
+                if message["type"] == "http.request" and not message.get("more_body", False):
+                    if len(chunk) > limit:
+                        raise _too_large(limit)
+                    self._body = chunk
+                    return chunk
+                self._body = b"".join([chunk, *[part async for part in self._rest(message, len(chunk), limit)]])
+            else:
+                self._body = b"".join([chunk async for chunk in self.stream()])
         return self._body
+
+    async def _rest(self, first: Message, received: int, limit: int) -> AsyncIterator[bytes]:
+        """The chunks after ``first`` (already read by ``body()``), with the same limit and disconnect rules."""
+        if first["type"] == "http.disconnect":
+            raise ClientDisconnect("The client disconnected while sending its body.")
+        if received > limit:
+            raise _too_large(limit)
+        message = first
+        while message.get("more_body", False):
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect("The client disconnected while sending its body.")
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                raise _too_large(limit)
+            yield chunk
 
     async def json(self) -> Any:
         """The body decoded as JSON into Python builtins (400 when malformed or too deep)."""

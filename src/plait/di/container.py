@@ -161,7 +161,9 @@ class Solver:
             plan = self.container.plan_for(overrides[plan.fn], path_params)
         if dep.use_cache and plan.fn in self.cache:
             return self.cache[plan.fn]
-        value = await self.run(plan)
+        kwargs = await self.arguments(plan)
+        # PERF: the commonest provider, a plain coroutine function, is awaited here directly.
+        value = await plan.fn(**kwargs) if plan.kind is CallKind.ASYNC else await self.invoke(plan, kwargs)
         if dep.use_cache:
             self.cache[plan.fn] = value
         return value
