@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import click
 
-from plait.cli import discovery, servers
+import plait.cli.discovery as discovery
+import plait.cli.servers as servers
 from plait.exceptions import ConfigurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
