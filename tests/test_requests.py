@@ -327,3 +327,39 @@ def test_body_without_a_content_type_is_not_a_form() -> None:
     with pytest.raises(HTTPException) as info:
         anyio.run(request.form)
     assert status_of(info) == 415
+
+
+def test_body_of_several_messages_past_the_limit_is_413() -> None:
+    scope = http_scope("POST")
+    scope["app"] = app_with(max_body_size=5)
+    request = Request(scope, Receiver.body(b"abc", b"def"))
+    with pytest.raises(HTTPException) as caught:
+        read(request)
+    assert caught.value.status_code == 413
+
+
+def test_single_message_body_past_the_limit_is_413() -> None:
+    scope = http_scope("POST")
+    scope["app"] = app_with(max_body_size=5)
+    with pytest.raises(HTTPException) as caught:
+        read(Request(scope, Receiver.body(b"abcdefgh")))
+    assert caught.value.status_code == 413
+
+
+def test_disconnect_before_any_body_is_client_disconnect() -> None:
+    request = Request(http_scope("POST"), Receiver({"type": "http.disconnect"}))
+    with pytest.raises(ClientDisconnect):
+        read(request)
+
+
+def test_disconnect_after_the_first_chunk_is_client_disconnect() -> None:
+    receive = Receiver({"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"})
+    with pytest.raises(ClientDisconnect):
+        read(Request(http_scope("POST"), receive))
+
+
+def test_body_after_stream_reuses_nothing_and_says_so() -> None:
+    request = Request(http_scope("POST"), Receiver.body(b"abc"))
+    assert stream(request) == [b"abc"]
+    with pytest.raises(RuntimeError, match="already consumed"):
+        read(request)

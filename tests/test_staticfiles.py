@@ -563,3 +563,16 @@ def test_a_mounted_path_in_full_or_already_cut(site: Path, path: str) -> None:
     assert redirect["headers"][b"location"] == b"/static/docs/"
     page = raw(files, path + "/guide.txt", root_path="/static")
     assert page["body"] == b"guide"
+
+
+def test_router_mount_static_serves_a_folder(tmp_path: Path) -> None:
+    from plait import Plait, Settings
+    from plait.testing import TestClient
+
+    (tmp_path / "hello.txt").write_text("hi there")
+    app = Plait(settings=Settings())
+    app.mount_static("/files", str(tmp_path), name="files")
+    with TestClient(app) as client:
+        response = client.get("/files/hello.txt")
+    assert response.status_code == 200
+    assert response.text == "hi there"

@@ -162,7 +162,8 @@ class Router:
         """Serve the files under ``directory`` at ``path`` (see :class:`plait.staticfiles.StaticFiles`)."""
         from plait.staticfiles import StaticFiles  # a sibling layer; imported only by apps that serve files
 
-        self.mount(path, StaticFiles(directory, **options), name=options.pop("name", None))
+        name = options.pop("name", None)
+        self.mount(path, StaticFiles(directory, **options), name=name)
 
     def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         return self.route(path, ("GET",), **options)
