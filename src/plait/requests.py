@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from plait._types import Message, Receive, Scope
-from plait.codec.depth import check_depth
 from plait.datastructures import URL, Address, FormData, Headers, QueryParams, State
 from plait.exceptions import ClientDisconnect, HTTPException
 from plait.formparsers import FormLimits, parse_form
 from plait.http.cookies import parse_cookie
+from plait.http.jsondepth import json_depth_exceeds
 from plait.settings import Settings
 
 if TYPE_CHECKING:
@@ -195,7 +195,9 @@ class Request(HTTPConnection):
     async def json(self) -> Any:
         """The body decoded as JSON into Python builtins (400 when malformed or too deep)."""
         data = await self.body()
-        check_depth(data, self.settings.max_json_depth)
+        limit = self.settings.max_json_depth
+        if json_depth_exceeds(data, limit):
+            raise HTTPException(400, f"JSON body is nested more than {limit} levels deep (Settings.max_json_depth).")
         try:
             return msgspec.json.decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
