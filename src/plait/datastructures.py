@@ -179,6 +179,10 @@ class MutableHeaders(Headers):
         self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
         self._dict = None
 
+    def changed(self) -> None:
+        """Forget the decoded view after ``raw`` was edited directly (Plait's own trusted fast paths)."""
+        self._dict = None
+
     def append(self, key: str, value: str) -> None:
         """Add a value without removing earlier ones (``Set-Cookie``, ``Vary``)."""
         name = check_header_name(key).lower().encode("latin-1")

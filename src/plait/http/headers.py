@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-_FORBIDDEN = ("\r", "\n", "\x00")
 # RFC 9110 token: the only characters a header (or cookie) name may hold.
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # One `; name=value` parameter; a quoted value may hold `;` and backslash-escaped quotes.
@@ -18,7 +17,8 @@ def check_header_value(name: str, value: str) -> str:
     >>> check_header_value("x-id", "42")
     '42'
     """
-    if any(ch in value for ch in _FORBIDDEN):
+    # PERF: three C-level substring checks; a generator over _FORBIDDEN cost more than the rest of set_cookie.
+    if "\r" in value or "\n" in value or "\x00" in value:
         raise ValueError(
             f"Header {name!r} contains a CR, LF or NUL character; such values could inject "
             "extra headers. Remove the line breaks before setting the header."

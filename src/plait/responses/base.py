@@ -12,6 +12,7 @@ import msgspec
 from plait._types import Receive, Scope, Send
 from plait.datastructures import MutableHeaders
 from plait.http.cookies import SameSite, build_set_cookie
+from plait.http.headers import check_header_name, check_header_value
 
 _json_encode = msgspec.json.encode
 
@@ -37,7 +38,12 @@ class Response:
         self.body = self.render(content)
         self.headers = MutableHeaders()
         if headers:
-            self.headers.update(headers)
+            # PERF: a new response has no headers yet, so each one is checked and appended (no replace scan).
+            raw = self.headers.raw
+            for key, value in headers.items():
+                raw.append(
+                    (check_header_name(key).lower().encode("latin-1"), check_header_value(key, value).encode("latin-1"))
+                )
         self._init_headers(media_type or self.media_type)
 
     def render(self, content: Any) -> bytes:
@@ -82,7 +88,8 @@ class Response:
             httponly=httponly,
             samesite=samesite,
         )
-        self.headers.append("set-cookie", cookie)
+        self.headers.raw.append((b"set-cookie", cookie.encode("latin-1")))  # build_set_cookie checked it
+        self.headers.changed()
 
     def delete_cookie(self, key: str, *, path: str = "/", domain: str | None = None) -> None:
         """Tell the browser to forget a cookie."""
