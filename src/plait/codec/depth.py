@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from plait.exceptions import HTTPException
-from plait.http.jsondepth import _depth_exceeds
+from plait.http.jsondepth import _depth_exceeds as _depth_exceeds  # re-exported for tests
 
 
 def check_depth(data: bytes, max_depth: int) -> None:
