@@ -559,3 +559,63 @@ def test_generator_swallowing_the_error_gives_500_not_silence() -> None:
 
     response = call(app, "GET", "/", raise_app_exceptions=False)
     assert response.status_code == 500
+
+
+def test_async_handlers_without_arguments() -> None:
+    app = make_app()
+
+    @app.get("/response")
+    async def response() -> Response:
+        return PlainTextResponse("as is", status_code=202)
+
+    @app.get("/text")
+    async def text() -> str:
+        return 42  # type: ignore[return-value]
+
+    @app.get("/gone")
+    async def gone() -> dict[str, str]:
+        raise HTTPException(410, "gone for good")
+
+    @app.get("/broken")
+    async def broken() -> dict[str, str]:
+        raise RuntimeError("boom")
+
+    assert (call(app, "GET", "/response").status_code, call(app, "GET", "/response").text) == (202, "as is")
+    assert call(app, "GET", "/text").text == "42"
+    assert call(app, "GET", "/gone").json()["detail"] == "gone for good"
+    assert call(app, "GET", "/broken", raise_app_exceptions=False).status_code == 500
+    head = call(app, "HEAD", "/text")
+    assert (head.content, head.headers["content-length"]) == (b"", "2")
+
+
+def test_a_failing_send_after_the_start_is_not_answered_twice() -> None:
+    app = make_app()
+
+    @app.get("/")
+    async def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    @app.get("/resp")
+    async def resp() -> Response:
+        return PlainTextResponse("x")
+
+    for path in ("/", "/resp"):
+        assert _types_sent_with_failing_body(app, path) == ["http.response.start", "http.response.body"]
+
+
+def _types_sent_with_failing_body(app: Plait, path: str) -> list[str]:
+    import anyio
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            raise OSError("client went away")
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+    anyio.run(app, scope, receive, send)
+    return [m["type"] for m in sent]

@@ -301,8 +301,7 @@ class Plait(Router, Generic[StateT]):
             try:
                 endpoints = None if scope.get("root_path") else self._static.get(scope["path"])
                 endpoint = endpoints.get(scope["method"]) if endpoints is not None else None
-                if endpoint is not None:
-                    scope["path_params"] = {}
+                if endpoint is not None:  # a static route has no path parameters (Request reads {} then)
                     await endpoint(scope, receive, send)
                 else:
                     await dispatcher(scope, receive, send)

@@ -81,13 +81,49 @@ class Endpoint:
         )
         self.simple = response_class is None and status_code not in _NO_BODY
         # PERF: the route table holds this bound method, one coroutine frame fewer than __call__.
-        self.asgi: Callable[[Scope, Receive, Send], Awaitable[None]] = self._direct if self.direct else self._general
+        self.asgi: Callable[[Scope, Receive, Send], Awaitable[None]] = self._general
+        if self.direct:
+            no_args = self.is_async and not self.extractors and plan.body is None and self.simple
+            self.asgi = self._no_args if no_args else self._direct
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.direct:
             await self._direct(scope, receive, send)
         else:
             await self._general(scope, receive, send)
+
+    async def _no_args(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``async def hello() -> ...``: nothing to gather, so nothing but the call and the two messages."""
+        try:
+            result = await self.fn()
+        except Exception as exc:
+            await self._fail(scope, receive, send, None, exc)
+            return
+        if isinstance(result, Response):
+            try:
+                await result(scope, receive, send)
+            except Exception:
+                scope[STARTED] = True
+                raise
+            return
+        if self.text or type(result) is str:
+            body, kind = (result if type(result) is str else str(result)).encode(), _TEXT
+        else:
+            body, kind = self.encode(result), _JSON
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": [kind, (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        except Exception:
+            scope[STARTED] = True
+            raise
+        if "plait.background" in scope:
+            await scope["plait.background"].run(functools.partial(run_task, self.container))
 
     async def _direct(self, scope: Scope, receive: Receive, send: Send) -> None:
         plan = self.plan
