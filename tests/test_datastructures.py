@@ -9,6 +9,7 @@ import pytest
 
 from plait._types import Scope
 from plait.datastructures import (
+    MAX_FILENAME_BYTES,
     URL,
     Address,
     FormData,
@@ -16,9 +17,12 @@ from plait.datastructures import (
     Headers,
     MultiMapping,
     MutableHeaders,
+    QueryError,
     QueryParams,
     State,
     UploadFile,
+    parse_query,
+    safe_filename,
 )
 
 # --- MultiMapping and QueryParams ------------------------------------------------------------
@@ -426,3 +430,69 @@ def test_empty_form_data() -> None:
     assert len(form) == 0
     assert form.getlist("x", str) == []
     anyio.run(form.close)
+
+
+# -- query parsing limits and encoding (hardening) ----------------------------------------------------
+
+
+def test_parse_query_limits_the_number_of_parameters() -> None:
+    assert len(parse_query("a=1&b=2&&", max_params=2)) == 2
+    with pytest.raises(QueryError, match="more than 2 parameters"):
+        parse_query("a=1&b=2&c=3", max_params=2)
+
+
+@pytest.mark.parametrize("query", ["a=%FF", "%FF=1", "a=%C3", "a=caf%E9+x"])
+def test_parse_query_refuses_escapes_that_are_not_utf8(query: str) -> None:
+    with pytest.raises(QueryError, match="not valid UTF-8"):
+        parse_query(query)
+
+
+def test_query_params_refuse_raw_bytes_that_are_not_utf8() -> None:
+    assert QueryParams("q=café".encode()) == {"q": "café"}
+    with pytest.raises(QueryError, match="bytes that are not valid UTF-8"):
+        QueryParams(b"q=caf\xe9")
+    with pytest.raises(QueryError):
+        QueryParams(b"a&b&c", max_params=2)
+
+
+# -- upload file names ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\windows\\win.ini", "win.ini"),
+        ("C:\\Users\\ada\\cv.docx", "cv.docx"),
+        ("D:cv.docx", "cv.docx"),
+        ("a\x00b.txt", "ab.txt"),
+        ("tab\there.txt", "tabhere.txt"),
+        ("photo\u202egnp.exe", "photognp.exe"),
+        ("  .hidden.  ", "hidden"),
+        ("naïve ✓.txt", "naïve ✓.txt"),
+        ("..", None),
+        ("/", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_safe_filename(raw: str | None, safe: str | None) -> None:
+    assert safe_filename(raw) == safe
+
+
+def test_safe_filename_caps_the_length_on_a_character_boundary() -> None:
+    name = safe_filename("ü" * 300 + ".jpeg")
+    assert name is not None
+    assert name.endswith(".jpeg")
+    assert len(name.encode()) <= MAX_FILENAME_BYTES
+    name.encode().decode("utf-8")  # whole characters only
+    long_extension = safe_filename("a." + "b" * 300)
+    assert long_extension is not None
+    assert len(long_extension.encode()) == MAX_FILENAME_BYTES
+
+
+def test_upload_file_keeps_the_raw_filename() -> None:
+    upload = UploadFile("../secret/../x.txt")
+    assert (upload.filename, upload.raw_filename) == ("x.txt", "../secret/../x.txt")
+    anyio.run(upload.close)

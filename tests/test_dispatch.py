@@ -123,3 +123,88 @@ def test_http_exception_from_app_middleware_is_not_a_crash() -> None:
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"] == "Token"
     assert call(app, "GET", "/", headers={"x-token": "t"}).text == "ok"
+
+
+# -- automatic OPTIONS ------------------------------------------------------------------------------
+
+
+def test_options_is_answered_with_allow_on_every_routed_path() -> None:
+    app = make_app()
+
+    @app.get("/items")
+    def items() -> list[int]:
+        return []
+
+    @app.post("/items")
+    def create() -> dict[str, int]:
+        return {}
+
+    @app.get("/items/{id}")
+    def one(id: int) -> dict[str, int]:
+        return {"id": id}
+
+    response = call(app, "OPTIONS", "/items")
+    assert (response.status_code, response.content) == (204, b"")
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert call(app, "OPTIONS", "/items/3").headers["allow"] == "GET, HEAD, OPTIONS"
+    assert call(app, "OPTIONS", "/nothing").status_code == 404
+
+
+def test_options_lists_methods_of_overlapping_routes() -> None:
+    app = make_app()
+
+    @app.get("/users/me")
+    def me() -> str:
+        return "me"
+
+    @app.delete("/users/{name}")
+    def remove(name: str) -> str:
+        return name
+
+    assert call(app, "OPTIONS", "/users/me").headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
+
+
+def test_a_declared_options_route_is_used() -> None:
+    app = make_app()
+
+    @app.get("/x")
+    def x() -> str:
+        return "x"
+
+    @app.options("/x")
+    def x_options() -> str:
+        return "mine"
+
+    assert call(app, "OPTIONS", "/x").text == "mine"
+
+
+def test_options_on_a_websocket_only_path_says_how_to_connect() -> None:
+    app = make_app()
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        return None
+
+    assert call(app, "OPTIONS", "/ws").status_code == 426
+
+
+def test_cors_preflight_is_still_answered_by_the_middleware() -> None:
+    from plait.middleware.cors import CORSMiddleware
+
+    app = make_app()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://a.example"], allow_methods=["GET", "POST"])
+
+    @app.post("/api")
+    def api() -> dict[str, bool]:
+        return {"ok": True}
+
+    preflight = call(
+        app,
+        "OPTIONS",
+        "/api",
+        headers={"origin": "https://a.example", "access-control-request-method": "POST"},
+    )
+    assert preflight.headers["access-control-allow-origin"] == "https://a.example"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    plain = call(app, "OPTIONS", "/api")  # not a preflight: the automatic answer
+    assert (plain.status_code, plain.headers["allow"]) == (204, "OPTIONS, POST")

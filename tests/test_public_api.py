@@ -53,6 +53,12 @@ EXPECTED = {
     "__version__",
     "load_settings",
     "register_converter",
+    "WebSocketException",
+    "status",
+    "BadRequestKeyError",
+    "g",
+    "http_exception_handler",
+    "request_validation_exception_handler",
 }
 
 

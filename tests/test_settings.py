@@ -488,3 +488,21 @@ def test_other_types_convert_and_describe_themselves() -> None:
 def test_enum_error_does_not_repeat_itself() -> None:
     message = error_of({"PLAIT_COLOR": "green"})
     assert "PLAIT_COLOR='green' (from the environment): expected one of 'red', 'blue'\n" in message
+
+
+def test_request_head_limits_have_safe_defaults_and_read_the_environment() -> None:
+    defaults = Settings()
+    assert (defaults.max_query_params, defaults.max_query_string_size, defaults.max_header_size) == (
+        1000,
+        64 * 1024,
+        64 * 1024,
+    )
+    environ = {"PLAIT_MAX_QUERY_PARAMS": "50", "PLAIT_MAX_QUERY_STRING_SIZE": "2048", "PLAIT_MAX_HEADER_SIZE": "8192"}
+    loaded = load_settings(environ=environ, env_file=None)
+    assert (loaded.max_query_params, loaded.max_query_string_size, loaded.max_header_size) == (50, 2048, 8192)
+
+
+@pytest.mark.parametrize("name", ["max_query_params", "max_query_string_size", "max_header_size"])
+def test_request_head_limits_must_be_positive(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"Settings.{name} must be at least 1.*PLAIT_{name.upper()}"):
+        load_settings(environ={f"PLAIT_{name.upper()}": "0"}, env_file=None)

@@ -7,6 +7,9 @@
 ...     return {"hello": "world"}
 """
 
+from typing import Any
+
+from plait import status
 from plait.app import Plait, RouteInfo
 from plait.background import BackgroundTasks
 from plait.datastructures import (
@@ -20,14 +23,16 @@ from plait.datastructures import (
     UploadFile,
 )
 from plait.di import Container, Depends
-from plait.errors import ProblemResponse
+from plait.errors import ProblemResponse, http_exception_handler, request_validation_exception_handler
 from plait.exceptions import (
+    BadRequestKeyError,
     ConfigurationError,
     DependencyError,
     ErrorDetail,
     HTTPException,
     PlaitError,
     RequestValidationError,
+    WebSocketException,
 )
 from plait.params import Body, Cookie, File, Form, Header, Path, Query
 from plait.requests import Request
@@ -53,6 +58,7 @@ __all__ = [
     "URL",
     "Address",
     "BackgroundTasks",
+    "BadRequestKeyError",
     "Body",
     "ConfigurationError",
     "Container",
@@ -95,7 +101,22 @@ __all__ = [
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "WebSocketException",
     "__version__",
+    "g",
+    "http_exception_handler",
     "load_settings",
     "register_converter",
+    "request_validation_exception_handler",
+    "status",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``g`` is imported on first use: importing plait.context is what tells an app to track the
+    # current request (see plait.context), so apps that never use ``g`` pay nothing for it.
+    if name == "g":
+        from plait.context import g
+
+        return g
+    raise AttributeError(f"module 'plait' has no attribute {name!r}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import sys
 import traceback
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic
 
 import msgspec
@@ -21,8 +22,11 @@ from plait.dispatch import Dispatcher, MethodTable
 from plait.endpoint import Endpoint, WebSocketEndpoint
 from plait.errors import HandlerTable, ResponseGuard, ServerErrors, handle
 from plait.exceptions import ConfigurationError
+from plait.extensions import Extension, Extensions, installed
 from plait.params.extractors import ValueExtractor
-from plait.requests import Request
+from plait.requests import Request, RequestLimits, external_url
+from plait.results import compile_result
+from plait.routing.hooks import with_hooks
 from plait.routing.matcher import Matcher
 from plait.routing.paths import PathTemplate, parse_path
 from plait.routing.router import WEBSOCKET, ExceptionHandler, ExceptionKey, Mount, Placed, Router
@@ -30,6 +34,7 @@ from plait.routing.stack import Middleware, build_stack
 from plait.settings import Settings, load_settings
 
 StateT = TypeVar("StateT", default=State)
+ExtensionT = TypeVar("ExtensionT", bound=Extension)
 Lifespan = Callable[["Plait[Any]"], contextlib.AbstractAsyncContextManager[Any]]
 Hook = Callable[[], Any]
 
@@ -79,9 +84,16 @@ class Plait(Router, Generic[StateT]):
         title: str = "Plait",
         version: str = "0.1.0",
         description: str | None = None,
+        summary: str | None = None,
+        terms_of_service: str | None = None,
+        contact: Mapping[str, Any] | None = None,
+        license_info: Mapping[str, Any] | None = None,
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        servers: Sequence[str | Mapping[str, Any]] | None = None,
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        extensions: Sequence[Extension] = (),
     ) -> None:
         super().__init__(middleware=middleware, exception_handlers=exception_handlers, dependencies=dependencies)
         settings = settings if settings is not None else load_settings(Settings)
@@ -91,30 +103,54 @@ class Plait(Router, Generic[StateT]):
         self.title = title
         self.version = version
         self.description = description
+        self._openapi_metadata(summary, terms_of_service, contact, license_info, openapi_tags, servers)
         self.docs_urls = (openapi_url, docs_url, redoc_url)
-        self._docs_included = False
+        self._docs: Router | None = None
+        self.openapi_schema: dict[str, Any] | None = None
+        """The document ``app.openapi()`` built, kept for the next call; set it to None to rebuild."""
+        self.openapi: Callable[[], dict[str, Any]] = self._build_openapi
+        """The OpenAPI document, served at ``openapi_url``; assign a function to customise it."""
         self.state: StateT = state if state is not None else State()  # type: ignore[assignment]
         self.lifespan = lifespan
         self.startup_hooks: list[Hook] = list(on_startup)
         self.shutdown_hooks: list[Hook] = list(on_shutdown)
         self.container = Container(ThreadPool(settings.thread_pool_size), PlanCompiler(settings.max_json_depth))
         self._stack: ASGIApp | None = None
-        self._dispatcher: Dispatcher | None = None
+        self._dispatcher: ASGIApp | None = None
         self._static: dict[str, dict[str, ASGIApp]] = {}
         self._errors: ServerErrors  # set by _compile, before _dispatcher
         self._compiled: list[CompiledRoute] = []
         self._plans: list[CallPlan] = []
         self._templates: dict[str, PathTemplate] = {}
         self._ambiguous: set[str] = set()
+        self._extensions = Extensions()
+        for extension in extensions:
+            self._extensions.add(extension)
 
     @property
     def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
         """Replace providers, typically in tests: ``app.dependency_overrides[get_db] = fake_db``."""
         return self.container.overrides
 
+    @dependency_overrides.setter
+    def dependency_overrides(self, overrides: Mapping[Callable[..., Any], Callable[..., Any]]) -> None:
+        # Filled in place (not rebound): test clients hold the same mapping to restore it on exit.
+        replacement = dict(overrides)
+        self.container.overrides.clear()
+        self.container.overrides.update(replacement)
+
     @property
     def debug(self) -> bool:
         return self.settings.debug
+
+    @property
+    def extensions(self) -> Extensions:
+        """The installed extensions (``app.extensions["database"]``) and what they contributed."""
+        return self._extensions
+
+    def install(self, extension: ExtensionT) -> ExtensionT:
+        """Plug a battery in before the app starts; returns it (``db = app.install(Database())``)."""
+        return installed(self._extensions, extension)
 
     def on_startup(self, fn: Hook) -> Hook:
         """Run ``fn`` (sync or async) when the app starts."""
@@ -134,29 +170,79 @@ class Plait(Router, Generic[StateT]):
             self._stack = self._compile()
         return self._stack
 
+    def _openapi_metadata(
+        self,
+        summary: str | None,
+        terms_of_service: str | None,
+        contact: Mapping[str, Any] | None,
+        license_info: Mapping[str, Any] | None,
+        openapi_tags: Sequence[Mapping[str, Any]] | None,
+        servers: Sequence[str | Mapping[str, Any]] | None,
+    ) -> None:
+        """Keep the document's metadata, refusing a wrong shape here, where the app is declared."""
+        if any(v is not None for v in (summary, terms_of_service, contact, license_info, openapi_tags, servers)):
+            # The OpenAPI layer sits above this module; only apps that give metadata import it this early.
+            from plait.openapi.metadata import check_metadata
+
+            check_metadata(
+                summary=summary,
+                terms_of_service=terms_of_service,
+                contact=contact,
+                license_info=license_info,
+                openapi_tags=openapi_tags,
+                servers=servers,
+            )
+        self.summary = summary
+        self.terms_of_service = terms_of_service
+        self.contact = contact
+        self.license_info = license_info
+        self.openapi_tags = openapi_tags
+        self.servers = servers
+
+    def _build_openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            from plait.openapi.document import build_openapi  # the layer above, used once
+
+            self.openapi_schema = build_openapi(self)
+        return self.openapi_schema
+
     def _include_docs(self) -> None:
         """Add the OpenAPI document and the docs pages (``openapi_url``/``docs_url``/``redoc_url``)."""
         openapi_url, docs_url, redoc_url = self.docs_urls
-        if self._docs_included or (openapi_url is None and docs_url is None and redoc_url is None):
+        if self._docs is not None or (openapi_url is None and docs_url is None and redoc_url is None):
             return
         # The OpenAPI layer sits above this module (it reads compiled routes), so it is imported here,
         # once, at startup; apps that turn the docs off never import it.
         from plait.openapi.docs import docs_router
 
-        self.include_router(docs_router(self, openapi_url=openapi_url, docs_url=docs_url, redoc_url=redoc_url))
-        self._docs_included = True
+        self._docs = docs_router(self, openapi_url=openapi_url, docs_url=docs_url, redoc_url=redoc_url)
+
+    def walk(
+        self, prefix: str = "", chain: tuple[Router, ...] = (), inherited: Any = None
+    ) -> Iterator[Placed | tuple[str, Mount]]:
+        """Every route and mount of the app, then its docs pages (see :meth:`Router.walk`)."""
+        yield from super().walk(prefix, chain, inherited)
+        if self._docs is not None:
+            # The docs are the app's own pages, not part of its API: they inherit nothing the app hands
+            # down to its routes, so app-wide dependencies (an auth check, typically) do not guard them.
+            # To guard them, turn them off here and include docs_router() in a guarded router.
+            yield from self._docs.walk(prefix + self.prefix, (*chain, self))
 
     def _compile(self) -> ASGIApp:
+        self._extensions.setup(self)
         self._include_docs()
         matcher: Matcher[MethodTable] = Matcher()
         tables: dict[str, MethodTable] = {}
         owners: dict[tuple[str, str], str] = {}
         mounts: list[tuple[str, ASGIApp]] = []
         self._compiled, self._plans, self._templates, self._ambiguous = [], [], {}, set()
+        self._mount_paths: dict[str, str] = {}
         for item in self.walk():
             if isinstance(item, tuple):
                 path, mount = item
                 mounts.append((path, mount.app))
+                if mount.name:
+                    self._mount_paths[mount.name] = path
                 continue
             template = parse_path(item.path)
             endpoint = self._endpoint(item, template)
@@ -171,22 +257,26 @@ class Plait(Router, Generic[StateT]):
         for table in tables.values():
             table.finish()
         dispatcher = Dispatcher(matcher, mounts, self.settings.redirect_slashes)
-        inner = _AppErrors(dispatcher, HandlerTable([self.exception_handlers]))
-        stack = build_stack(inner, self.middleware)
+        self._limits = RequestLimits(self.settings)
+        inner = _AppErrors(dispatcher, HandlerTable([self.exception_handlers]), self._limits)
+        stack = build_stack(build_stack(inner, self._extensions.middleware), self.user_middleware)
         self._errors = ServerErrors(stack, HandlerTable([self.exception_handlers]), self.settings.debug)
-        if not self.middleware:
+        _check_mount_names(self._mount_paths, self._templates)
+        track = _request_tracking()
+        if not self.user_middleware and not self._extensions.middleware:
             # PERF: with no app-wide middleware there is nothing between the app and its routes, so
             # __call__ dispatches itself: static paths by one dict lookup, errors answered without
             # wrapping send (see __call__).
-            self._dispatcher = dispatcher
-            self._static = {path: table.endpoints for path, table in matcher.static.items()}
-        return self._errors
+            self._dispatcher = track(dispatcher)
+            self._static = {path: _tracked(table.endpoints, track) for path, table in matcher.static.items()}
+        self.seal()  # a route added from now on would never be served: refuse it loudly instead
+        return track(self._errors)
 
     def _endpoint(self, item: Placed, template: PathTemplate) -> ASGIApp:
         compiler = self.container.compiler
         params = template.param_names
-        plan = compiler.compile(item.route.endpoint, params)
-        guards = [self._guard(compiler, dep, params) for dep in item.dependencies]
+        plan = compiler.compile(item.route.endpoint, params, item.route.methods)
+        guards = [self._guard(compiler, dep, params, item.route.methods) for dep in item.dependencies]
         missing = params - _path_keys(plan) - {k for g in guards for k in _path_keys(g.plan)}
         if missing:
             names = ", ".join(sorted(missing))
@@ -204,8 +294,9 @@ class Plait(Router, Generic[StateT]):
             endpoint = WebSocketEndpoint(plan, guards, self.container, options.get("origins", ()))
         else:
             endpoint = self._http_endpoint(item, plan, guards)
+        endpoint = self._extensions.wrap(self._compiled[-1], endpoint)  # innermost: around the handler only
         for router in reversed(item.chain[1:]):  # the app's own middleware wraps everything, not each route
-            endpoint = build_stack(endpoint, router.middleware)
+            endpoint = build_stack(endpoint, router.user_middleware)
         return endpoint
 
     def _http_endpoint(self, item: Placed, plan: CallPlan, guards: list[Dependency]) -> ASGIApp:
@@ -218,12 +309,13 @@ class Plait(Router, Generic[StateT]):
             table,
             status_code=options.get("status_code", 200),
             response_class=options.get("response_class"),
+            result=compile_result(plan, options, guards),
         )
-        return endpoint.asgi
+        return with_hooks(endpoint.asgi, [r.hooks for r in item.chain], table, self.container.pool)
 
     @staticmethod
-    def _guard(compiler: PlanCompiler, dep: Depends, params: frozenset[str]) -> Dependency:
-        return Dependency(compiler.compile(dep.dependency, params), dep.use_cache, dep.scope)
+    def _guard(compiler: PlanCompiler, dep: Depends, params: frozenset[str], methods: frozenset[str]) -> Dependency:
+        return Dependency(compiler.compile(dep.dependency, params, methods), dep.use_cache, dep.scope)
 
     def _name(self, item: Placed, template: PathTemplate) -> None:
         previous = self._templates.get(item.name)
@@ -262,24 +354,34 @@ class Plait(Router, Generic[StateT]):
                 rows.append(RouteInfo(path + "/{path}", ("*",), mount.name or "", _describe_app(mount)))
         return rows
 
-    def url_for(self, name: str, /, **params: Any) -> str:
-        """The path of the route called ``name``; parameters not in the path become the query string.
+    def url_for(self, name: str, /, *, _external: bool = False, **params: Any) -> str:
+        """The path of the route (or named mount) called ``name``; parameters not in the path become the query.
 
         >>> app = Plait()
         >>> @app.get("/users/{id:int}")
         ... def user(id: int) -> dict[str, int]:
         ...     return {"id": id}
+        >>> app.mount_static("/static", ".", name="static")
         >>> app.url_for("user", id=7, tab="posts")
         '/users/7?tab=posts'
+        >>> app.url_for("static", path="css/app.css")
+        '/static/css/app.css'
+
+        ``_external=True`` gives an absolute URL (scheme, host, ``root_path``) built from the current request;
+        it needs one (see :mod:`plait.context`), so in a handler prefer ``request.url_for(name, ...)``.
         """
         self.build()
+        if _external:
+            return _external_url(self.url_for(name, **params))
+        if name in self._mount_paths and name not in self._templates:
+            return _mount_url(name, self._mount_paths[name], params)
         template = self._templates.get(name)
         if name in self._ambiguous:
             raise ConfigurationError(
                 f"Several routes are named {name!r}; pass name=... to the one url_for() should find."
             )
         if template is None:
-            known = ", ".join(sorted(self._templates)) or "none"
+            known = ", ".join(sorted({*self._templates, *self._mount_paths})) or "none"
             raise ConfigurationError(f"No route is named {name!r}; known names: {known}.")
         missing = template.param_names - params.keys()
         if missing:
@@ -299,6 +401,7 @@ class Plait(Router, Generic[StateT]):
         dispatcher = self._dispatcher
         if dispatcher is not None and scope["type"] == "http":
             try:
+                self._limits.check(scope)
                 endpoints = None if scope.get("root_path") else self._static.get(scope["path"])
                 endpoint = endpoints.get(scope["method"]) if endpoints is not None else None
                 if endpoint is not None:  # a static route has no path parameters (Request reads {} then)
@@ -317,6 +420,7 @@ class Plait(Router, Generic[StateT]):
     async def running(self) -> AsyncIterator[Plait[StateT]]:
         """Start and stop the app around a block: compile, app-scoped providers, hooks, lifespan."""
         self.build()
+        await self._extensions.start(self)  # engines and pools first: app-scoped providers may need them
         try:
             await self.container.start(self._plans)
             for hook in self.startup_hooks:
@@ -333,7 +437,10 @@ class Plait(Router, Generic[StateT]):
                 for hook in self.shutdown_hooks:
                     await _call(hook)
         finally:
-            await self.container.stop()
+            try:
+                await self.container.stop()
+            finally:
+                await self._extensions.stop()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()
@@ -353,13 +460,16 @@ class Plait(Router, Generic[StateT]):
 class _AppErrors:
     """App-level handlers for errors raised outside a route (404, 405, router middleware)."""
 
-    def __init__(self, app: ASGIApp, table: HandlerTable) -> None:
+    def __init__(self, app: ASGIApp, table: HandlerTable, limits: RequestLimits) -> None:
         self.app = app
         self.table = table
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guard = ResponseGuard(send)
         try:
+            if scope["type"] == "http":
+                self.limits.check(scope)
             await self.app(scope, receive, guard)
         except Exception as exc:
             if scope["type"] != "http" or guard.started:
@@ -399,6 +509,56 @@ def _path_keys(plan: CallPlan) -> set[str]:
     for dep in plan.dependencies:
         keys |= _path_keys(dep.plan)
     return keys
+
+
+def _request_tracking() -> Callable[[ASGIApp], ASGIApp]:
+    """How to wrap the app's entry points so ``plait.g`` knows the current request, if the app uses it.
+
+    ``plait.context`` is imported by an app's own code only (``from plait import g``), never by Plait itself,
+    so apps that do not use ``g`` get the identity here and pay nothing per request.
+    """
+    context = sys.modules.get("plait.context")
+    if context is None:
+        return _unchanged
+    wrap: Callable[[ASGIApp], ASGIApp] = context.RequestContext
+    return wrap
+
+
+def _unchanged(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+def _tracked(endpoints: dict[str, ASGIApp], track: Callable[[ASGIApp], ASGIApp]) -> dict[str, ASGIApp]:
+    return endpoints if track is _unchanged else {method: track(app) for method, app in endpoints.items()}
+
+
+def _check_mount_names(mounts: Mapping[str, str], routes: Mapping[str, PathTemplate]) -> None:
+    for name, path in mounts.items():
+        if name in routes:
+            raise ConfigurationError(
+                f"The name {name!r} is given to the mount at {path} and to the route {routes[name].path}; "
+                "rename one so url_for() can tell them apart."
+            )
+
+
+def _mount_url(name: str, prefix: str, params: Mapping[str, Any]) -> str:
+    """``url_for`` for a named mount: the prefix, then ``path=`` (quoted), then the other params as the query."""
+    from urllib.parse import quote, urlencode
+
+    rest = {k: v for k, v in params.items() if k != "path"}
+    path = prefix + "/" + quote(str(params.get("path", "")).lstrip("/"))
+    return path + ("?" + urlencode(rest, doseq=True) if rest else "")
+
+
+def _external_url(path: str) -> str:
+    context = sys.modules.get("plait.context")
+    scope = context.current_scope() if context is not None else None
+    if scope is None:
+        raise RuntimeError(
+            "url_for(..., _external=True) needs the current request to know the scheme and host; "
+            "call request.url_for(name, ...) in the handler instead (it returns the absolute URL)."
+        )
+    return external_url(scope, path)
 
 
 def _describe_app(mount: Mount) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, NamedTuple, TypeVar, overload
@@ -10,7 +11,8 @@ from urllib.parse import unquote_plus, urlencode
 import anyio.to_thread
 
 from plait._types import RawHeaders, Scope
-from plait.http.headers import check_header_name, check_header_value
+from plait.exceptions import BadRequestKeyError
+from plait.http.headers import check_header_name, encode_header_value
 
 T = TypeVar("T")
 
@@ -62,22 +64,47 @@ class MultiMapping(Mapping[str, str]):
         return f"{type(self).__name__}({self._items!r})"
 
 
-def parse_query(query: str) -> list[tuple[str, str]]:
+class QueryError(ValueError):
+    """A query string Plait refuses to read: too many parameters, or escapes that are not UTF-8."""
+
+
+def parse_query(query: str, *, max_params: int | None = None) -> list[tuple[str, str]]:
     """Split a query string into (key, value) pairs; blank values kept, ``+`` and ``%XX`` decoded.
 
     >>> parse_query("q=tea+time&tag=a&tag=b&empty=&flag")
     [('q', 'tea time'), ('tag', 'a'), ('tag', 'b'), ('empty', ''), ('flag', '')]
+
+    Escapes must decode to UTF-8 (two different byte strings must never read as the same text),
+    and with ``max_params`` no more than that many parameters are read; either problem raises
+    :class:`QueryError`.
     """
+    parts = query.split("&")
+    if max_params is not None and len(parts) > max_params and len(parts) - parts.count("") > max_params:
+        raise QueryError(
+            f"The query string has more than {max_params} parameters; send fewer (bulk data belongs in the "
+            "request body), or raise Settings.max_query_params."
+        )
     # PERF: most query strings hold no escapes, so they are split without calling unquote at all.
     pairs = []
-    for part in query.split("&"):
+    for part in parts:
         if not part:
             continue
         key, _, value = part.partition("=")
         if "%" in part or "+" in part:
-            key, value = unquote_plus(key), unquote_plus(value)
+            key, value = _unquote_query(key, key), _unquote_query(value, key)
         pairs.append((key, value))
     return pairs
+
+
+def _unquote_query(text: str, key: str) -> str:
+    try:
+        return unquote_plus(text, errors="strict")
+    except UnicodeDecodeError:
+        shown = key if len(key) <= 60 else key[:60] + "..."
+        raise QueryError(
+            f"The query parameter {shown!r} has percent-escapes that are not valid UTF-8; "
+            "percent-encode the query as UTF-8 (%C3%A9 for é)."
+        ) from None
 
 
 class QueryParams(MultiMapping):
@@ -85,21 +112,36 @@ class QueryParams(MultiMapping):
 
     >>> QueryParams(b"tag=a&tag=b&page=2").getlist("tag")
     ['a', 'b']
+
+    Raises :class:`QueryError` for escapes that are not UTF-8 and, with ``max_params``, for
+    more parameters than that.
     """
 
     __slots__ = ()
 
-    def __init__(self, query: bytes | str | Iterable[tuple[str, str]] = b"") -> None:
+    def __init__(self, query: bytes | str | Iterable[tuple[str, str]] = b"", *, max_params: int | None = None) -> None:
         if isinstance(query, bytes):
-            # Clients should percent-encode, but some send raw UTF-8; decode it as such.
-            query = query.decode("utf-8", "replace")
+            # Clients should percent-encode, but some send raw UTF-8; decode it as such, and refuse
+            # anything else rather than replace it.
+            try:
+                query = query.decode("utf-8")
+            except UnicodeDecodeError:
+                raise QueryError(
+                    "The query string holds bytes that are not valid UTF-8; percent-encode it as UTF-8."
+                ) from None
         if isinstance(query, str):
-            super().__init__(parse_query(query))
+            super().__init__(parse_query(query, max_params=max_params))
         else:
             super().__init__(query)
 
     def __str__(self) -> str:
         return urlencode(self._items)
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self._dict[key]
+        except KeyError:
+            raise BadRequestKeyError(key, "query parameter") from None
 
 
 class Headers(Mapping[str, str]):
@@ -169,7 +211,7 @@ class MutableHeaders(Headers):
 
     def __setitem__(self, key: str, value: str) -> None:
         name = check_header_name(key).lower().encode("latin-1")
-        encoded = check_header_value(key, value).encode("latin-1")
+        encoded = encode_header_value(key, value)
         self.raw[:] = [(k, v) for k, v in self.raw if k.lower() != name]
         self.raw.append((name, encoded))
         self._dict = None
@@ -186,7 +228,7 @@ class MutableHeaders(Headers):
     def append(self, key: str, value: str) -> None:
         """Add a value without removing earlier ones (``Set-Cookie``, ``Vary``)."""
         name = check_header_name(key).lower().encode("latin-1")
-        self.raw.append((name, check_header_value(key, value).encode("latin-1")))
+        self.raw.append((name, encode_header_value(key, value)))
         self._dict = None
 
     def setdefault(self, key: str, value: str) -> str:
@@ -295,6 +337,44 @@ class State:
         return name in self.__dict__
 
 
+MAX_FILENAME_BYTES = 255
+"""Longest ``UploadFile.filename``, in UTF-8 bytes (what most file systems allow for one name)."""
+# Bidirectional controls let "report\u202egpj.exe" display as "reportexe.jpg".
+_BIDI = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)]) | _BIDI
+
+
+def safe_filename(name: str | None) -> str | None:
+    r"""A client-supplied file name reduced to a plain name that is safe to join to a directory.
+
+    Keeps only the part after the last ``/`` or ``\``, drops a Windows drive letter, control and
+    bidirectional-override characters (NUL included), surrounding spaces and leading or trailing
+    dots, and caps the length at :data:`MAX_FILENAME_BYTES` (keeping the extension). None when
+    nothing usable is left.
+
+    >>> safe_filename(r"C:\Users\ada\report.pdf"), safe_filename("../../etc/passwd"), safe_filename("..")
+    ('report.pdf', 'passwd', None)
+    """
+    if name is None:
+        return None
+    base = name.translate(_CONTROLS).replace("\\", "/").rpartition("/")[2]
+    if len(base) >= 2 and base[1] == ":" and base[0].isascii() and base[0].isalpha():
+        base = base[2:]
+    base = base.strip().strip(".").strip()
+    if len(base.encode("utf-8")) > MAX_FILENAME_BYTES:
+        base = _shorten(base)
+    return base or None
+
+
+def _shorten(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode("utf-8")) > 16:  # no extension worth keeping
+        stem, dot, ext = name, "", ""
+    room = MAX_FILENAME_BYTES - len((dot + ext).encode("utf-8"))
+    # Cut on a character boundary: a stem cut mid-character would not be valid UTF-8.
+    return stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .") + dot + ext
+
+
 class UploadFile:
     """An uploaded file: kept in memory while small, spooled to a temporary file above a threshold.
 
@@ -317,7 +397,10 @@ class UploadFile:
         headers: Headers | None = None,
         spool_max_size: int = 1024 * 1024,
     ) -> None:
-        self.filename = filename
+        self.raw_filename = filename
+        """The name exactly as the client sent it. Never use it as a path."""
+        self.filename = safe_filename(filename)
+        """A plain name made from ``raw_filename`` (see :func:`safe_filename`); None when nothing usable is left."""
         self.content_type = content_type
         self.headers = headers if headers is not None else Headers()
         self.size = 0
@@ -343,6 +426,35 @@ class UploadFile:
         if self.in_memory:
             return self.file.seek(offset)
         return await anyio.to_thread.run_sync(self.file.seek, offset)
+
+    async def save(self, destination: str | os.PathLike[str] | IO[bytes], *, chunk_size: int = 1 << 20) -> int:
+        """Write the whole content to a path (created or replaced) or a binary file object; returns the size.
+
+        The copy runs in a worker thread, ``chunk_size`` bytes at a time, so a large upload never blocks
+        the event loop nor sits in memory whole. Use ``filename`` (already reduced to a safe plain name),
+        never ``raw_filename``, when you build the path.
+
+        >>> import anyio, io
+        >>> f = UploadFile("a.txt"); _ = anyio.run(f.write, b"hello")
+        >>> out = io.BytesIO(); anyio.run(f.save, out), out.getvalue()
+        (5, b'hello')
+        >>> anyio.run(f.close)
+        """
+        return await anyio.to_thread.run_sync(self._copy_to, destination, chunk_size)
+
+    def _copy_to(self, destination: str | os.PathLike[str] | IO[bytes], chunk_size: int) -> int:
+        self.file.seek(0)
+        if isinstance(destination, (str, os.PathLike)):
+            with open(destination, "wb") as target:
+                return self._copy_chunks(target, chunk_size)
+        return self._copy_chunks(destination, chunk_size)
+
+    def _copy_chunks(self, target: IO[bytes], chunk_size: int) -> int:
+        written = 0
+        while chunk := self.file.read(chunk_size):
+            target.write(chunk)
+            written += len(chunk)
+        return written
 
     async def close(self) -> None:
         if self.in_memory:
@@ -384,7 +496,17 @@ class FormData(Mapping[str, FormValue]):
                 await value.close()
 
     def __getitem__(self, key: str) -> FormValue:
-        return self._dict[key]
+        try:
+            return self._dict[key]
+        except KeyError:
+            raise BadRequestKeyError(key, "form field") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # PERF: Mapping.get would go through __getitem__ and build a BadRequestKeyError per miss.
+        return self._dict.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._dict)

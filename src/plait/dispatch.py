@@ -10,6 +10,7 @@ from plait._types import ASGIApp, Message, Receive, Scope, Send
 from plait.datastructures import route_path
 from plait.errors import STARTED
 from plait.exceptions import HTTPException
+from plait.http.urls import same_site_path
 from plait.responses import Response
 from plait.routing.matcher import Matcher
 from plait.routing.router import WEBSOCKET
@@ -56,6 +57,8 @@ class Dispatcher:
                 await endpoint(scope, receive, send)
                 return
             if kind == "http":
+                if method == "OPTIONS" and await self._options(scope, receive, send, path):
+                    return
                 self._refuse_method(path, method)
         mounted = self._mount(path)
         if mounted is not None:
@@ -78,8 +81,24 @@ class Dispatcher:
                 return endpoint, params
         return None, {}
 
+    def _methods(self, path: str) -> set[str]:
+        return {m for table, _ in self.matcher.matches(path) for m in table.endpoints if m != WEBSOCKET}
+
+    async def _options(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
+        """Answer ``OPTIONS`` for a path that does not route it: 204 with ``Allow`` (as Flask does).
+
+        Only reached when no route declares OPTIONS here, so the routes' own answers and a CORS
+        middleware's preflight answers (the middleware runs before the dispatcher) come first.
+        """
+        methods = self._methods(path)
+        if not methods:  # only a WebSocket lives here: the 426 says how to connect
+            return False
+        allow = ", ".join(sorted(methods | {"OPTIONS"}))
+        await Response(status_code=204, headers={"allow": allow})(scope, receive, send)
+        return True
+
     def _refuse_method(self, path: str, method: str) -> None:
-        methods = {m for table, _ in self.matcher.matches(path) for m in table.endpoints if m != WEBSOCKET}
+        methods = self._methods(path)
         if not methods:  # only a WebSocket lives here
             raise HTTPException(
                 426, "This path is a WebSocket endpoint; connect with a WebSocket client.", {"Upgrade": "websocket"}
@@ -108,13 +127,15 @@ def _toggled_location(scope: Scope) -> str:
     """The request's own URL with its trailing slash added or removed, built from the raw bytes.
 
     Using ``raw_path`` keeps percent-escapes exactly as sent (``%3F`` must not become ``?``).
+    The result always stays on this site: ``//evil.example/`` redirects to ``/evil.example``,
+    never to another host (see ``same_site_path``).
     """
     raw: bytes | None = scope.get("raw_path")
     if raw is None:
         raw = quote(scope.get("root_path", "") + route_path(scope)).encode("ascii")
     raw = raw[:-1] if raw.endswith(b"/") else raw + b"/"
     query: bytes = scope.get("query_string", b"")
-    return (raw + (b"?" + query if query else b"")).decode("latin-1")
+    return same_site_path((raw + (b"?" + query if query else b"")).decode("latin-1"))
 
 
 def _marking(send: Send, scope: Scope) -> Send:

@@ -8,19 +8,20 @@ import inspect
 import logging
 import typing
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, get_origin
+from typing import Any
 
 from plait._types import Receive, Scope, Send
-from plait.codec.bodies import build_encoder
 from plait.codec.types import unwrap_annotated
 from plait.di.container import Container, Solver
 from plait.di.markers import Depends
-from plait.di.plan import CallKind, CallPlan, Dependency, call_kind
+from plait.di.plan import CallKind, CallPlan, Dependency, call_kind, provider_of
 from plait.errors import STARTED, HandlerTable, ResponseGuard, handle
-from plait.exceptions import HTTPException, RequestValidationError
+from plait.exceptions import HTTPException, RequestValidationError, WebSocketException
+from plait.params.extractors import received_body
 from plait.params.signature import find_marker
 from plait.requests import Request
 from plait.responses import Response
+from plait.results import ResultSpec, compile_result
 from plait.websockets import WebSocket, WebSocketClose, WebSocketDisconnect
 
 logger = logging.getLogger("plait.error")
@@ -45,8 +46,11 @@ class Endpoint:
         "needs_stack",
         "plan",
         "response_class",
+        "shaper",
         "simple",
+        "special",
         "status_code",
+        "streams",
         "table",
         "text",
     )
@@ -60,6 +64,7 @@ class Endpoint:
         *,
         status_code: int = 200,
         response_class: type[Response] | None = None,
+        result: ResultSpec | None = None,
     ) -> None:
         self.plan = plan
         self.fn = plan.fn
@@ -69,9 +74,17 @@ class Endpoint:
         self.table = table
         self.status_code = status_code
         self.response_class = response_class
-        declared, _ = unwrap_annotated(plan.return_type)
-        self.text = declared is str
-        self.encode = build_encoder(plan.return_type if not _is_response_type(declared) else None)
+        if result is None:
+            result = compile_result(plan, {"status_code": status_code, "response_class": response_class}, guards)
+        self.text = result.text
+        self.encode = result.encode
+        # Routes whose results need more than JSON or text (response_model, response_class, generators,
+        # the response parameter) send every result through the shaper; plain routes never see it.
+        self.shaper = result.shaper
+        self.streams = plan.kind in (CallKind.ASYNC_GEN, CallKind.SYNC_GEN)
+        # PERF: only a handler whose annotation allows a tuple pays for the Flask tuple check, folded
+        # into the isinstance() that already looks for a Response.
+        self.special: type | tuple[type, ...] = (Response, tuple) if result.tuples else Response
         self.extractors = tuple(plan.sync_params)
         self.is_async = plan.kind is CallKind.ASYNC
         # PERF: the common shape (arguments straight from the request, no providers, no body) runs
@@ -79,7 +92,7 @@ class Endpoint:
         self.direct = (
             plan.kind in (CallKind.ASYNC, CallKind.SYNC) and not plan.deps and not plan.async_params and not guards
         )
-        self.simple = response_class is None and status_code not in _NO_BODY
+        self.simple = response_class is None and status_code not in _NO_BODY and not result.always
         # PERF: the route table holds this bound method, one coroutine frame fewer than __call__.
         self.asgi: Callable[[Scope, Receive, Send], Awaitable[None]] = self._general
         if self.direct:
@@ -103,12 +116,8 @@ class Endpoint:
         except Exception as exc:
             await self._fail(scope, receive, send, None, exc)
             return
-        if isinstance(result, Response):
-            try:
-                await result(scope, receive, send)
-            except Exception:
-                scope[STARTED] = True
-                raise
+        if isinstance(result, self.special):  # a Response, or (only when the annotation allows it) a tuple
+            await self._answer(scope, receive, send, None, result)
             return
         if self.text or type(result) is str:
             body, kind = (result if type(result) is str else str(result)).encode(), _TEXT
@@ -133,39 +142,62 @@ class Endpoint:
         plan = self.plan
         request = Request(scope, receive) if self.extractors or plan.body is not None else None
         try:
-            kwargs = await self._arguments(request) if request is not None else {}
-            if self.is_async:
-                result = await self.fn(**kwargs)
-            else:
-                result = await self.container.pool.run(self.fn, **kwargs)
-        except Exception as exc:
-            await self._fail(scope, receive, send, request, exc)
-            return
-        if self.simple and not isinstance(result, Response):
-            if self.text or type(result) is str:
-                body, kind = str(result).encode("utf-8"), _TEXT
-            else:
-                body, kind = self.encode(result), _JSON  # an output error here is a 500 (nothing sent yet)
             try:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": self.status_code,
-                        "headers": [kind, (b"content-length", str(len(body)).encode())],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-            except Exception:
-                scope[STARTED] = True
-                raise
-        else:
+                kwargs = await self._arguments(request) if request is not None else {}
+                if self.is_async:
+                    result = await self.fn(**kwargs)
+                else:
+                    result = await self.container.pool.run(self.fn, **kwargs)
+            except Exception as exc:
+                await self._fail(scope, receive, send, request, exc)
+                return
+            if self.simple and not isinstance(result, self.special):
+                if self.text or type(result) is str:
+                    body, kind = str(result).encode("utf-8"), _TEXT
+                else:
+                    body, kind = self.encode(result), _JSON  # an output error here is a 500 (nothing sent yet)
+                try:
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": self.status_code,
+                            "headers": [kind, (b"content-length", str(len(body)).encode())],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+                except Exception:
+                    scope[STARTED] = True
+                    raise
+            elif not await self._answer(scope, receive, send, request, result):
+                return  # the result could not be shaped: an error response went out instead
+            if "plait.background" in scope:
+                await scope["plait.background"].run(functools.partial(run_task, self.container))
+        finally:
+            # Uploads the handler parsed itself (request.form()), closed once the response is sent, as in _general.
+            if request is not None and request._form is not None:
+                await request.close()
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, request: Request | None, result: Any) -> bool:
+        """Send a result the fast paths do not handle; False when shaping it failed and an error was sent.
+
+        Shaping (response_model, a Flask tuple) can fail before anything is sent: that failure gets
+        the usual error handling. A failure while sending marks the response as started.
+        """
+        if self.shaper is not None:
             try:
+                result = await self.shaper.build(scope, result)
+            except Exception as exc:
+                await self._fail(scope, receive, send, request, exc)
+                return False
+        try:
+            if isinstance(result, Response):
+                await result(scope, receive, send)
+            else:
                 await self.respond(scope, receive, send, result)
-            except Exception:
-                scope[STARTED] = True
-                raise
-        if "plait.background" in scope:
-            await scope["plait.background"].run(functools.partial(run_task, self.container))
+        except Exception:
+            scope[STARTED] = True
+            raise
+        return True
 
     async def _arguments(self, request: Request) -> dict[str, Any]:
         """Every argument straight from the request, with all their errors in one 422."""
@@ -175,13 +207,13 @@ class Endpoint:
             try:
                 kwargs[name] = extractor.extract(request)
             except RequestValidationError as exc:
-                errors = [*(errors or []), *exc.errors]
+                errors = [*(errors or []), *exc.details]
         plan = self.plan
         if plan.body is not None:
             try:
                 value = await plan.body.extract(request)
             except RequestValidationError as exc:
-                errors = [*(errors or []), *exc.errors]
+                errors = [*(errors or []), *exc.details]
             else:
                 if plan.body_names is None:
                     kwargs[plan.body_fields[0].name] = value
@@ -189,7 +221,7 @@ class Endpoint:
                     for name in plan.body_names:
                         kwargs[name] = getattr(value, name)
         if errors:
-            raise RequestValidationError(errors)
+            raise RequestValidationError(errors, body=received_body(request))
         return kwargs
 
     async def _fail(self, scope: Scope, receive: Receive, send: Send, request: Request | None, exc: Exception) -> None:
@@ -231,17 +263,20 @@ class Endpoint:
         for dep in self.guards:
             await solver.resolve(dep)
         plan = self.plan
-        result = await solver.invoke(plan, await solver.arguments(plan))
+        if self.streams:  # a generator handler: its items are the response body, streamed
+            result = plan.fn(**(await solver.arguments(plan)))
+        else:
+            result = await solver.invoke(plan, await solver.arguments(plan))
         await self.respond(request.scope, request._receive, send, result)
 
     async def respond(self, scope: Scope, receive: Receive, send: Send, result: Any) -> None:
+        if self.shaper is not None:  # decided at startup: routes with nothing special never take this
+            await self.shaper.respond(scope, receive, send, result)
+            return
         if isinstance(result, Response):
             await result(scope, receive, send)
             return
-        status = self.status_code
-        if self.response_class is not None:
-            await self.response_class(result, status_code=status)(scope, receive, send)
-            return
+        status = self.status_code  # a response_class always comes with a shaper (see compile_result)
         if status in _NO_BODY:
             await send({"type": "http.response.start", "status": status, "headers": []})
             await send({"type": "http.response.body", "body": b""})
@@ -255,11 +290,6 @@ class Endpoint:
             headers = [_JSON, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-def _is_response_type(tp: Any) -> bool:
-    origin = get_origin(tp) or tp
-    return isinstance(origin, type) and issubclass(origin, Response)
 
 
 class WebSocketEndpoint:
@@ -288,6 +318,9 @@ class WebSocketEndpoint:
                 await solver.invoke(self.plan, await solver.arguments(self.plan))
         except WebSocketDisconnect:
             pass
+        except WebSocketException as exc:  # the handler (or a provider) chose the close code itself
+            await ws.close(exc.code, exc.reason)
+            return
         except HTTPException as exc:  # a validation error or a refusal from a provider
             await ws.close(WebSocketClose.POLICY_VIOLATION, _close_reason(exc))
             return  # as for HTTP, a failed handler's background tasks are dropped
@@ -337,17 +370,19 @@ def _task_dependencies(
         if param.name in given or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         marker: Depends | None = find_marker(hints.get(param.name), param.default, Depends)
+        if marker is None and container.compiler.providers:  # an extension's provider, by annotation
+            marker = container.compiler.providers.get(unwrap_annotated(hints.get(param.name))[0])
         if marker is not None:
-            plan = container.plan_for(marker.dependency)
+            plan = container.plan_for(provider_of(marker, hints.get(param.name), f"task parameter {param.name!r}"))
             found.append((param.name, Dependency(plan, marker.use_cache, marker.scope)))
     return found
 
 
 def _close_reason(exc: HTTPException) -> str:
     """A close reason that says what to fix: the first bad parameter for a validation error."""
-    if isinstance(exc, RequestValidationError) and exc.errors:
-        first = exc.errors[0]
+    if isinstance(exc, RequestValidationError) and exc.details:
+        first = exc.details[0]
         where = ".".join(str(part) for part in first.loc)
-        more = f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        more = f" (+{len(exc.details) - 1} more)" if len(exc.details) > 1 else ""
         return f"{where}: {first.msg}{more}"
     return exc.detail

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from plait._types import ASGIApp, Message, Receive, Scope, Send
-from plait.exceptions import HTTPException, RequestValidationError, status_phrase
+from plait.exceptions import ClientDisconnect, HTTPException, RequestValidationError, status_phrase
 from plait.requests import Request
 from plait.responses import HTMLResponse, JSONResponse, Response
+from plait.responses.streaming import log_disconnect
 
 logger = logging.getLogger("plait.error")
 ExceptionKey = int | type[BaseException]
@@ -53,8 +54,37 @@ class ProblemResponse(JSONResponse):
 def http_exception_response(exc: HTTPException) -> Response:
     extra = dict(exc.extra)
     if isinstance(exc, RequestValidationError):
-        extra["errors"] = [{"loc": list(e.loc), "msg": e.msg, "type": e.type} for e in exc.errors]
+        extra["errors"] = [{"loc": list(e.loc), "msg": e.msg, "type": e.type} for e in exc.details]
     return ProblemResponse(exc.status_code, detail=exc.detail, type=exc.type, extra=extra, headers=exc.headers)
+
+
+async def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    """Plait's default answer to an :class:`HTTPException`: its problem document, status and headers.
+
+    Delegate to it from your own handler, after logging for instance:
+
+    >>> import anyio
+    >>> async def log_then_answer(request: Request, exc: HTTPException) -> Response:
+    ...     print("refused:", exc.status_code)
+    ...     return await http_exception_handler(request, exc)
+    >>> response = anyio.run(log_then_answer, Request({"type": "http"}), HTTPException(403, "Admins only"))
+    refused: 403
+    >>> response.status_code, response.body
+    (403, b'{"type":"about:blank","title":"Forbidden","status":403,"detail":"Admins only"}')
+    """
+    return http_exception_response(exc)
+
+
+async def request_validation_exception_handler(request: Request, exc: RequestValidationError) -> Response:
+    """Plait's default answer to a :class:`RequestValidationError`: a 422 problem listing every bad field.
+
+    >>> import anyio
+    >>> from plait.exceptions import ErrorDetail
+    >>> exc = RequestValidationError([ErrorDetail(("query", "page"), "Expected `int`", "type_error")])
+    >>> anyio.run(request_validation_exception_handler, Request({"type": "http"}), exc).status_code
+    422
+    """
+    return http_exception_response(exc)
 
 
 class HandlerTable:
@@ -100,8 +130,20 @@ async def call_handler(handler: Any, request: Request, exc: BaseException) -> Re
     return result
 
 
+class ClientGone(Response):
+    """The answer to a client that left while sending its body: nothing to send, one debug line logged.
+
+    Not an error: no handler runs, no 500 is logged and the access log shows no status.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        log_disconnect(scope, "while sending its request body")
+
+
 async def handle(table: HandlerTable, request: Request, exc: BaseException) -> Response | None:
     """The response for ``exc`` from the table or the defaults, or None when it is unhandled."""
+    if isinstance(exc, ClientDisconnect):  # nobody is left to answer, so no handler runs
+        return ClientGone()
     handler = table.lookup(exc)
     if handler is not None:
         return await call_handler(handler, request, exc)
@@ -149,6 +191,9 @@ class ServerErrors:
 
     async def answer(self, scope: Scope, receive: Receive, send: Send, exc: Exception, *, started: bool) -> None:
         """Send the response for ``exc``; once a response has begun, only log it (nothing else can be sent)."""
+        if isinstance(exc, ClientDisconnect):  # raised outside a route (a middleware reading the body)
+            log_disconnect(scope, "while sending its request body")
+            return
         if started or scope.get(STARTED):
             logger.error(
                 "Error after the response began in %s %s", scope.get("method"), scope.get("path"), exc_info=exc

@@ -6,7 +6,9 @@ The tree::
     ├── ConfigurationError      the app is set up wrongly; raised at startup, names the fix
     │   └── DependencyError     a dependency cycle or a parameter nothing can provide
     ├── HTTPException           becomes an HTTP error response (problem details)
-    │   └── RequestValidationError   422 listing every bad field with its location
+    │   ├── RequestValidationError   422 listing every bad field with its location
+    │   └── BadRequestKeyError       400: request.form["x"] / query_params["x"] missing (also a KeyError)
+    ├── WebSocketException      closes a WebSocket with a code and a reason
     └── ClientDisconnect        the client went away while its body was read (never answered)
 """
 
@@ -17,6 +19,8 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+
+from plait.http.headers import check_header_name, check_header_value
 
 
 class PlaitError(Exception):
@@ -52,7 +56,8 @@ class HTTPException(PlaitError):
         self.status_code = status_code
         self.title = status_phrase(status_code)
         self.detail = detail if detail is not None else self.title
-        self.headers = dict(headers or {})
+        # Checked here, where they are set: a bad value found later, while the error page is sent, is a 500.
+        self.headers = {check_header_name(k): check_header_value(k, v) for k, v in (headers or {}).items()}
         self.type = type
         self.extra = dict(extra or {})
         super().__init__(f"{status_code} {self.title}: {self.detail}")
@@ -67,13 +72,65 @@ class ErrorDetail(msgspec.Struct, frozen=True):
 
 
 class RequestValidationError(HTTPException):
-    """The request did not match the handler's declared parameters (HTTP 422)."""
+    """The request did not match the handler's declared parameters (HTTP 422).
 
-    def __init__(self, errors: Sequence[ErrorDetail], status_code: int = 422) -> None:
-        self.errors = list(errors)
-        count = len(self.errors)
+    ``details`` holds every :class:`ErrorDetail`; ``errors()`` gives them as plain dicts (the shape
+    FastAPI users know, ``loc`` a tuple); ``body`` is the received body when there was one: the parsed
+    JSON when it parses, the ``FormData`` of a form, else the raw bytes (None when no body was read).
+
+    >>> exc = RequestValidationError([ErrorDetail(("query", "page"), "Expected 'int', got 'str'", "type_error")])
+    >>> exc.errors()
+    [{'loc': ('query', 'page'), 'msg': "Expected 'int', got 'str'", 'type': 'type_error'}]
+    """
+
+    def __init__(self, details: Sequence[ErrorDetail], status_code: int = 422, *, body: Any = None) -> None:
+        self.details = list(details)
+        self.body = body
+        count = len(self.details)
         detail = "1 field is invalid" if count == 1 else f"{count} fields are invalid"
         super().__init__(status_code, detail)
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Every error as ``{"loc": (...), "msg": ..., "type": ...}``, in the order found."""
+        return [{"loc": e.loc, "msg": e.msg, "type": e.type} for e in self.details]
+
+
+class BadRequestKeyError(HTTPException, KeyError):
+    """A key missing from the request's form or query string, read with ``[...]``: a 400 naming it.
+
+    It is also a ``KeyError``, so ``except KeyError`` still catches it; ``.get(key)`` returns None instead.
+
+    >>> exc = BadRequestKeyError("email", "form field")
+    >>> exc.status_code, exc.detail, isinstance(exc, KeyError)
+    (400, "The request has no form field 'email'; send it, or read it with .get('email') if it is optional.", True)
+    """
+
+    def __init__(self, key: str, where: str) -> None:
+        self.key = key
+        super().__init__(
+            400, f"The request has no {where} {key!r}; send it, or read it with .get({key!r}) if it is optional."
+        )
+        self.args = (key,)  # as for any KeyError: code that reads exc.args[0] gets the key
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class WebSocketException(PlaitError):
+    """Close the WebSocket with ``code`` (a ``status.WS_*`` constant) and ``reason``.
+
+    Raise it in a WebSocket handler or in one of its dependencies; before ``accept()`` the
+    handshake is refused.
+
+    >>> exc = WebSocketException(1008, "token expired")
+    >>> exc.code, exc.reason
+    (1008, 'token expired')
+    """
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(f"WebSocket closed with {code}: {self.reason}".rstrip(": "))
 
 
 class ClientDisconnect(PlaitError):
@@ -89,6 +146,7 @@ def status_phrase(status_code: int) -> str:
 
 
 __all__ = [
+    "BadRequestKeyError",
     "ClientDisconnect",
     "ConfigurationError",
     "DependencyError",
@@ -96,4 +154,5 @@ __all__ = [
     "HTTPException",
     "PlaitError",
     "RequestValidationError",
+    "WebSocketException",
 ]

@@ -14,8 +14,13 @@ Multipart rules worth knowing:
 * A part with ``filename=""`` is what browsers send for a file input left empty. Plait skips
   such parts entirely, so the form has no value under that name and an optional upload
   parameter stays unset. They do not count towards ``max_files``.
-* ``filename*`` (RFC 5987, ``UTF-8''na%C3%AFve.txt``) wins over ``filename`` when both are present.
-* ``UploadFile.filename`` is exactly what the client sent. Never use it as a path without cleaning it.
+* ``filename*`` (RFC 5987, ``UTF-8''na%C3%AFve.txt``) wins over ``filename`` when both are present
+  and it decodes; a malformed ``filename*`` is ignored in favour of ``filename``.
+* ``UploadFile.filename`` is a plain, safe file name made from what the client sent (no directories,
+  drive letters or control characters, at most 255 bytes; see ``safe_filename``); the client's own
+  string stays in ``UploadFile.raw_filename``. Decide on ``filename`` whether to trust either at all.
+* A part may have at most ``MAX_PART_HEADERS`` header lines, each at most ``MAX_PART_HEADER_LINE``
+  bytes (400 otherwise).
 * ``UploadFile.content_type`` is the part's media type, lower-cased and without parameters
   (``application/octet-stream`` when absent); the full part headers are in ``UploadFile.headers``.
 * ``max_part_size`` bounds non-file fields only; the total upload size is bounded by the
@@ -45,10 +50,10 @@ MIB = 1024 * 1024
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
-MAX_PART_HEADER_BYTES = 16 * 1024
-"""Largest header section (names plus values) of one multipart part. Fixed, not a setting."""
-MAX_PART_HEADERS = 16
-"""Most header lines in one multipart part. Fixed, not a setting."""
+MAX_PART_HEADER_LINE = 8 * 1024
+"""Longest header line (name plus value) of one multipart part, in bytes (400 beyond it). Fixed, not a setting."""
+MAX_PART_HEADERS = 8
+"""Most header lines in one multipart part (400 beyond it); browsers send two. Fixed, not a setting."""
 
 
 class FormLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -225,18 +230,18 @@ class _MultipartBuilder:
         self.headers: list[tuple[bytes, bytes]] = []
         self.header_name = bytearray()
         self.header_value = bytearray()
-        self.header_bytes = 0
+        self.header_bytes = 0  # of the header line being read
 
     def on_part_begin(self) -> None:
         self.part = None
         self.headers = []
-        self.header_bytes = 0
 
     def on_header_begin(self) -> None:
         if len(self.headers) >= MAX_PART_HEADERS:
             raise _too_many_part_headers()
         self.header_name.clear()
         self.header_value.clear()
+        self.header_bytes = 0
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._count_header_bytes(end - start)
@@ -248,8 +253,8 @@ class _MultipartBuilder:
 
     def _count_header_bytes(self, size: int) -> None:
         self.header_bytes += size
-        if self.header_bytes > MAX_PART_HEADER_BYTES:
-            raise _part_headers_too_large()
+        if self.header_bytes > MAX_PART_HEADER_LINE:
+            raise _part_header_too_large()
 
     def on_header_end(self) -> None:
         self.headers.append((bytes(self.header_name.lower()), bytes(self.header_value)))
@@ -435,9 +440,9 @@ def _new_multipart_parser(boundary: str, builder: _MultipartBuilder) -> Multipar
                 "on_end": builder.on_end,
             },
             # Looser than Plait's own checks, which run first and give the clearer message;
-            # Plait's count refuses the 17th header before the parser's would.
+            # Plait's count refuses the extra header before the parser's would.
             max_header_count=MAX_PART_HEADERS + 1,
-            max_header_size=2 * MAX_PART_HEADER_BYTES,
+            max_header_size=2 * MAX_PART_HEADER_LINE,
         )
     except (UnicodeEncodeError, FormParserError) as exc:
         raise HTTPException(
@@ -452,7 +457,7 @@ def _feed(parser: MultipartParser, chunk: bytes) -> None:
         message = str(exc)
         # Plait's byte count skips the padding around header values, which the parser counts.
         if message.startswith("Maximum header size"):
-            raise _part_headers_too_large() from None
+            raise _part_header_too_large() from None
         raise HTTPException(
             400,
             f"The multipart body is malformed ({message}); check that the body uses the boundary "
@@ -523,17 +528,17 @@ def _name_too_large(limit: int) -> HTTPException:
 
 def _too_many_part_headers() -> HTTPException:
     return HTTPException(
-        413,
+        400,
         f"A multipart part has more than {MAX_PART_HEADERS} headers; "
-        "Plait accepts no more per part, so send fewer headers.",
+        "Plait accepts no more per part, so send fewer headers (browsers send two).",
     )
 
 
-def _part_headers_too_large() -> HTTPException:
+def _part_header_too_large() -> HTTPException:
     return HTTPException(
-        413,
-        f"The headers of a multipart part are larger than {MAX_PART_HEADER_BYTES} bytes; "
-        "Plait does not accept more per part, so send shorter headers "
+        400,
+        f"A header line of a multipart part is longer than {MAX_PART_HEADER_LINE} bytes; "
+        "Plait does not accept longer ones, so send shorter headers "
         "(a very long filename is the usual cause).",
     )
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 
 from plait._types import Message, Receive, Scope
-from plait.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from plait.datastructures import URL, Address, FormData, Headers, QueryError, QueryParams, State
 from plait.exceptions import ClientDisconnect, HTTPException
 from plait.formparsers import FormLimits, parse_form
 from plait.http.cookies import parse_cookie
+from plait.http.headers import media_type_matches
 from plait.http.jsondepth import json_depth_exceeds
 from plait.settings import Settings
 
@@ -62,8 +64,15 @@ class HTTPConnection:
 
     @property
     def query_params(self) -> QueryParams:
+        """The query string's parameters (400 past ``Settings.max_query_params`` or for escapes that are not UTF-8)."""
         if self._query is None:
-            self._query = QueryParams(self.scope.get("query_string", b""))
+            # PERF: parsed on first use only; routes that read no query never pay for it.
+            try:
+                self._query = QueryParams(
+                    self.scope.get("query_string", b""), max_params=self.settings.max_query_params
+                )
+            except QueryError as exc:
+                raise HTTPException(400, str(exc)) from None
         return self._query
 
     @property
@@ -86,6 +95,14 @@ class HTTPConnection:
     def state(self) -> State:
         """Per-connection values (set by middleware or dependencies)."""
         return self.scope.setdefault("plait.request_state", State())  # type: ignore[no-any-return]
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The absolute URL of the route (or named mount) ``name``, on this request's scheme, host and root path.
+
+        Under a mount or behind ``--root-path``, the prefix is kept:
+        ``request.url_for("user", id=7)`` -> ``'https://example.com/api/users/7'``.
+        """
+        return external_url(self.scope, self.app.url_for(name, **params))
 
 
 class Request(HTTPConnection):
@@ -192,8 +209,22 @@ class Request(HTTPConnection):
                 raise _too_large(limit)
             yield chunk
 
-    async def json(self) -> Any:
-        """The body decoded as JSON into Python builtins (400 when malformed or too deep)."""
+    async def json(self, *, strict_content_type: bool = True) -> Any:
+        """The body decoded as JSON into Python builtins (400 when malformed or too deep).
+
+        Like typed bodies, it must come with ``Content-Type: application/json`` (or a ``+json``
+        type), else 415: an HTML form or ``fetch`` without that header cannot post JSON across sites
+        without a CORS preflight. Pass ``strict_content_type=False`` to read JSON sent under any type.
+        """
+        if strict_content_type:
+            content_type = self.headers.get("content-type")
+            if not media_type_matches(content_type, "application/json"):
+                raise HTTPException(
+                    415,
+                    f"Expected a JSON body (Content-Type: application/json), got {content_type or 'no Content-Type'}; "
+                    "send the JSON with that Content-Type (or the handler may call "
+                    "request.json(strict_content_type=False)).",
+                )
         data = await self.body()
         limit = self.settings.max_json_depth
         if json_depth_exceeds(data, limit):
@@ -233,6 +264,72 @@ class Request(HTTPConnection):
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+def external_url(scope: Scope, path: str) -> str:
+    """``path`` (relative to the app) as an absolute URL for the request in ``scope``.
+
+    >>> external_url({"scheme": "https", "server": ("example.com", 443), "path": "/api/x", "root_path": "/api",
+    ...               "headers": []}, "/users/7")
+    'https://example.com/api/users/7'
+    """
+    base = URL.from_scope(scope)
+    return f"{base.scheme}://{base.netloc}{scope.get('root_path', '')}{path}"
+
+
+class RequestLimits:
+    """The checks every HTTP request passes before routing, with the limits read from settings once.
+
+    >>> limits = RequestLimits(Settings(max_header_size=100))
+    >>> limits.check({"path": "/", "query_string": b"", "headers": [(b"x-big", b"a" * 200)]})
+    Traceback (most recent call last):
+      ...
+    plait.exceptions.HTTPException: 431 Request Header Fields Too Large: ...
+    """
+
+    __slots__ = ("max_header_size", "max_query_string_size")
+
+    def __init__(self, settings: Settings) -> None:
+        self.max_header_size = settings.max_header_size
+        self.max_query_string_size = settings.max_query_string_size
+
+    def check(self, scope: Scope) -> None:
+        """Raise the 4xx for a request whose head breaks a limit or whose path is not UTF-8."""
+        if len(scope.get("query_string", b"")) > self.max_query_string_size:
+            raise HTTPException(
+                414,
+                f"The query string is longer than {self.max_query_string_size} bytes; put bulk data in the "
+                "request body, or raise Settings.max_query_string_size.",
+            )
+        # PERF: one loop of len() calls (about 25 ns a header); servers hand over the headers already
+        # split, so this is the cheapest exact count of what the client sent.
+        size = 0
+        for name, value in scope["headers"]:
+            size += len(name) + len(value)
+        if size > self.max_header_size:
+            raise HTTPException(
+                431,
+                f"The request headers total {size} bytes, more than {self.max_header_size}; send fewer or "
+                "smaller headers (large cookies are the usual cause), or raise Settings.max_header_size.",
+            )
+        # PERF: servers decode the path with U+FFFD for escapes that are not UTF-8; only a path
+        # holding one needs the raw bytes looked at.
+        if "\ufffd" in scope["path"]:
+            _check_path_utf8(scope)
+
+
+def _check_path_utf8(scope: Scope) -> None:
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:
+        return  # nothing to compare with: the server gave no raw path
+    try:
+        unquote_to_bytes(raw.partition(b"?")[0]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(
+            400,
+            "The request path has percent-escapes that are not valid UTF-8; encode the path as UTF-8 "
+            "before percent-encoding it (%C3%A9 for é).",
+        ) from None
 
 
 def _too_large(limit: int) -> HTTPException:

@@ -63,6 +63,14 @@ class Settings(msgspec.Struct, kw_only=True):
     """Most files in one multipart form (413 beyond it)."""
     max_part_size: int = 1 * MIB
     """Largest non-file multipart field, in bytes (413 beyond it)."""
+    max_query_params: int = 1000
+    """Most parameters in one query string (400 beyond it)."""
+    max_query_string_size: int = 64 * 1024
+    """Longest query string, in bytes as sent (414 beyond it)."""
+    max_header_size: int = 64 * 1024
+    """Largest total of request header names and values, in bytes (431 beyond it).
+
+    ``plait serve`` and ``plait run`` give the server a matching limit where it has one."""
     upload_spool_size: int = 1 * MIB
     """Uploaded files larger than this are spooled to a temporary file on disk."""
     thread_pool_size: int = 40
@@ -71,6 +79,14 @@ class Settings(msgspec.Struct, kw_only=True):
     """Largest WebSocket message accepted, in bytes (the connection closes with 1009 beyond it)."""
     redirect_slashes: bool = True
     """Redirect ``/path/`` to ``/path`` (or back) when only the other one is routed."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_query_params", "max_query_string_size", "max_header_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(
+                    f"Settings.{name} must be at least 1, got {getattr(self, name)}; "
+                    f"set PLAIT_{name.upper()} to a positive number, or unset it for the default"
+                )
 
 
 _BOOL_WORDS = {"yes": "true", "on": "true", "no": "false", "off": "false"}

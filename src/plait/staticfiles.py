@@ -41,6 +41,7 @@ from plait.datastructures import Headers
 from plait.errors import ProblemResponse
 from plait.exceptions import ConfigurationError
 from plait.http.headers import parse_options_header
+from plait.http.urls import same_site_path
 from plait.responses import FileResponse, RedirectResponse, Response
 
 __all__ = ["StaticFiles"]
@@ -267,7 +268,8 @@ def _add_slash(scope: Scope, path: str) -> Response:
     query = scope.get("query_string", b"")
     if query:
         location += "?" + query.decode("latin-1")
-    return RedirectResponse(location, status_code=307)
+    # A path starting "//" would send the browser to another host.
+    return RedirectResponse(same_site_path(location), status_code=307)
 
 
 def _check_options(files: StaticFiles) -> None:

@@ -253,6 +253,9 @@ def test_granian_is_started_with_the_asgi_interface(tmp_path: Path, monkeypatch:
     assert target == "m:app"
     assert FakeGranian.served == 1
     assert str(options.pop("interface")) == "asgi"
+    assert str(options.pop("loop")) == "uvloop"
+    assert options.pop("http1_settings").max_buffer_size == 64 * 1024 + servers.HEAD_SLACK
+    assert options.pop("http2_settings").max_headers_size == 64 * 1024 + servers.HEAD_SLACK
     assert options == {
         "address": "127.0.0.1",
         "port": 8123,
@@ -295,6 +298,8 @@ def test_uvicorn_is_given_the_import_string(tmp_path: Path, monkeypatch: pytest.
                 "factory": True,
                 "app_dir": str(tmp_path),
                 "lifespan": "auto",
+                "loop": "uvloop",
+                "h11_max_incomplete_event_size": 64 * 1024 + servers.HEAD_SLACK,
             },
         )
     ]
@@ -315,3 +320,42 @@ def test_server_versions() -> None:
     versions = servers.server_versions()
     assert set(versions) == {"granian", "uvicorn"}
     assert versions["granian"].startswith("2.")
+
+
+def test_uvloop_is_the_event_loop_where_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert servers.event_loop() == "uvloop"
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert servers.event_loop() == "auto"
+
+
+def test_serve_passes_the_apps_header_limit_to_the_server(
+    project: Path, write: WriteFile, started: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAIT_SECRET_KEY", "s3cret")
+    monkeypatch.setenv("PLAIT_MAX_HEADER_SIZE", "20000")
+    write("limited.py", PLAIT_APP)
+    assert invoke("serve", "limited.py").exit_code == 0
+    assert started[0][1].max_header_size == 20000
+
+
+def test_serve_uses_the_default_header_limit_for_other_asgi_apps(
+    project: Path, write: WriteFile, started: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAIT_SECRET_KEY", "s3cret")
+    write("bare.py", "async def app(scope, receive, send):\n    pass\n")
+    assert invoke("serve", "bare:app").exit_code == 0, started
+    assert started[0][1].max_header_size == 64 * 1024
+
+
+def test_uvicorn_repeating_sigterm_after_its_graceful_stop_still_exits_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    import uvicorn
+
+    # What uvicorn does after a graceful shutdown: raise the signal again, which would kill the process.
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: signal.raise_signal(signal.SIGTERM))
+    before = signal.getsignal(signal.SIGTERM)
+    servers.start_server("uvicorn", ServerConfig("m:app", tmp_path))  # returns: the signal was absorbed
+    assert signal.getsignal(signal.SIGTERM) is before

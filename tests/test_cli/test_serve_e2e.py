@@ -101,3 +101,62 @@ def test_plait_serve_answers_http(server: str, tmp_path: Path) -> None:
         log.close()
     output = (tmp_path / "server.log").read_text()
     assert f"Plait serving http://127.0.0.1:{port}" in output
+
+
+SLOW_APP = """
+from pathlib import Path
+
+import anyio
+
+from plait.app import Plait
+
+app = Plait()
+
+
+@app.get("/")
+def index() -> str:
+    return "ok"
+
+
+@app.get("/slow")
+async def slow() -> str:
+    Path("started").touch()
+    await anyio.sleep(1)
+    return "finished"
+"""
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_sigterm_finishes_the_request_in_flight_and_exits_0(server: str, tmp_path: Path) -> None:
+    import threading
+
+    from tests.test_hardening.server import serve
+
+    answers: list[tuple[int, bytes]] = []
+    with serve(tmp_path, SLOW_APP, server) as running:
+        client = threading.Thread(target=lambda: answers.append(running.get("/slow")))
+        client.start()
+        deadline = time.monotonic() + DEADLINE
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (tmp_path / "started").exists(), running.log()
+        status = running.stop()  # SIGTERM while /slow sleeps
+        client.join(timeout=10)
+        log = running.log()
+    assert answers == [(200, b"finished")], log
+    assert status == 0, log
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_oversized_request_heads_are_431_on_both_servers(server: str, tmp_path: Path) -> None:
+    from tests.test_hardening.server import serve
+
+    with serve(tmp_path, SLOW_APP, server, {"PLAIT_MAX_HEADER_SIZE": "4096"}) as running:
+        status, body = running.get("/", b"X-Pad: " + b"a" * 5000 + b"\r\n")  # Plait's own check answers
+        assert (status, b"Settings.max_header_size" in body) == (431, True)
+        # Far over it: refused by the server itself where it has a limit to set (granian).
+        status, _ = running.get("/", b"X-Pad: " + b"a" * 40_000 + b"\r\n")
+        assert status == 431
+        assert running.get("/") == (200, b"ok")
+        assert "Traceback" not in running.log()

@@ -67,7 +67,7 @@ def validation_errors(call: Any, *args: Any) -> list[ErrorDetail]:
     with pytest.raises(RequestValidationError) as info:
         call(*args)
     assert info.value.status_code == 422
-    return info.value.errors
+    return info.value.details
 
 
 def test_package_exports() -> None:
@@ -165,7 +165,7 @@ def test_error_count_in_detail() -> None:
     with pytest.raises(RequestValidationError) as info:
         build_decoder(Point)(b'{"x": 1}')
     assert info.value.detail == "1 field is invalid"
-    assert info.value.errors == [ErrorDetail(("body", "y"), "Field required", "missing")]
+    assert info.value.details == [ErrorDetail(("body", "y"), "Field required", "missing")]
 
 
 def test_custom_location_prefix() -> None:

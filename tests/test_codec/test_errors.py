@@ -274,8 +274,12 @@ def test_unknown_fields_reported_when_nothing_else_is_wrong() -> None:
     class Strict(msgspec.Struct, forbid_unknown_fields=True):
         a: int
 
-    assert errors({"a": 1, "b": 2}, Strict) == [
-        ErrorDetail(("body",), "Object contains unknown field 'b'", "value_error")
+    unknown = "Unknown field; remove it or check its spelling"
+    assert errors({"a": 1, "b": 2}, Strict) == [ErrorDetail(("body", "b"), unknown, "extra_forbidden")]
+    assert errors({"a": "x", "b": 2, "c": 3}, Strict) == [
+        ErrorDetail(("body", "a"), "Expected 'int', got 'str'", "type_error"),
+        ErrorDetail(("body", "b"), unknown, "extra_forbidden"),
+        ErrorDetail(("body", "c"), unknown, "extra_forbidden"),
     ]
 
 

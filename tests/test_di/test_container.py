@@ -599,7 +599,7 @@ def test_solver_gathers_arguments_from_a_request() -> None:
 
     with pytest.raises(RequestValidationError) as info:
         anyio.run(go_bad)
-    assert [e.loc for e in info.value.errors] == [("query", "q"), ("query", "page")]
+    assert [e.loc for e in info.value.details] == [("query", "q"), ("query", "page")]
 
 
 def test_a_shared_provider_failing_validation_is_reported_once() -> None:

@@ -513,12 +513,15 @@ class ModelB(pydantic.BaseModel):
     b: int
 
 
-def test_several_pydantic_body_parameters_are_refused() -> None:
+def test_several_pydantic_body_parameters_are_merged_into_one_model() -> None:
     def both(a: ModelA, b: ModelB) -> int:
         return 1
 
-    with pytest.raises(ConfigurationError, match="several pydantic body parameters cannot be merged"):
-        compile_plan(both)
+    plan = compile_plan(both)
+    assert plan.body_names == ["a", "b"]
+    assert plan.body is not None
+    assert issubclass(plan.body.tp, pydantic.BaseModel)
+    assert plan.body.tp.model_validate({"a": {"a": 1}, "b": {"b": 2}}).b == ModelB(b=2)
 
 
 def test_json_body_and_form_fields_together_are_refused() -> None:

@@ -147,3 +147,12 @@ def test_path_and_domain_refuse_line_breaks(attribute: str, value: str) -> None:
 def test_path_and_domain_refuse_attribute_injection(attribute: str) -> None:
     with pytest.raises(ValueError, match="contains ';', which would inject extra cookie attributes"):
         cookie_with(attribute, "/x; Domain=evil.example")
+
+
+def test_cookies_with_invalid_utf8_are_skipped_and_the_others_kept() -> None:
+    header = "a=%FF; b=2; c=caf\xc3\xa9; d=\xff; caf\xc3\xa9=x; e=%C3%A9; f=100%"
+    assert parse_cookie(header) == {"b": "2", "c": "café", "café": "x", "e": "é", "f": "100%"}
+
+
+def test_a_cookie_name_beyond_latin1_is_skipped() -> None:
+    assert parse_cookie("\u2713=1; ok=2") == {"ok": "2"}

@@ -7,6 +7,7 @@ import pytest
 from plait.http.headers import (
     check_header_name,
     check_header_value,
+    encode_header_value,
     media_type_matches,
     parse_options_header,
 )
@@ -111,3 +112,11 @@ def test_unbalanced_quote_is_kept_verbatim() -> None:
 )
 def test_media_type_matches(content_type: str | None, accepted: tuple[str, ...], expected: bool) -> None:
     assert media_type_matches(content_type, *accepted) is expected
+
+
+def test_encode_header_value_checks_and_encodes() -> None:
+    assert encode_header_value("x-name", "café") == b"caf\xe9"
+    with pytest.raises(ValueError, match="Header 'x-name' contains a CR, LF or NUL"):
+        encode_header_value("x-name", "a\nb")
+    with pytest.raises(ValueError, match=r"Header 'x-name' holds .* beyond Latin-1"):
+        encode_header_value("x-name", "✓")

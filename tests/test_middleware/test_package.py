@@ -73,7 +73,7 @@ def test_the_whole_stack_together(caplog: pytest.LogCaptureFixture) -> None:
         "Origin": "https://app.example.com",
         "Accept-Encoding": "gzip",
     }
-    with TestClient(make_app(), base_url="http://internal") as client:
+    with TestClient(make_app(), base_url="http://internal", follow_redirects=False) as client:
         with client.stream("GET", "/report", headers=headers) as response:
             raw = b"".join(response.iter_raw())
         plain = client.get("/report", headers={"Host": "example.com"})

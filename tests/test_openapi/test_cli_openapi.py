@@ -102,3 +102,25 @@ def test_a_misconfigured_app_shows_no_traceback(project: Path) -> None:
 def test_help_lists_the_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert "openapi" in result.output
+
+
+def test_a_customised_document_is_printed(project: Path) -> None:
+    source = APP + textwrap.dedent(
+        """
+
+        original = app.openapi
+
+
+        def custom_openapi():
+            document = original()
+            document["info"]["x-logo"] = {"url": "/logo.png"}
+            return document
+
+
+        app.openapi = custom_openapi
+        """
+    )
+    (project / "custom.py").write_text(source)
+    result = invoke("custom.py")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["info"]["x-logo"] == {"url": "/logo.png"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import httpx
@@ -14,8 +14,12 @@ import openapi_ui_bundles.swagger_ui
 import pytest
 
 from plait.app import Plait
-from plait.exceptions import ConfigurationError
-from plait.openapi import build_openapi, docs, docs_router
+from plait.di import Depends
+from plait.exceptions import ConfigurationError, HTTPException
+from plait.openapi import build_openapi, docs, docs_router, get_openapi
+from plait.openapi import document as document_module
+from plait.params import Header
+from plait.routing import Router
 from plait.testing import TestClient
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')
@@ -65,11 +69,13 @@ def test_the_document_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(app)
         return build_openapi(app)
 
-    monkeypatch.setattr(docs, "build_openapi", counting)
+    monkeypatch.setattr(document_module, "build_openapi", counting)
     app = make_app()
     app.include_router(docs_router(app))
     client = TestClient(app)
     assert client.get("/openapi.json").content == client.get("/openapi.json").content
+    assert len(calls) == 1
+    assert app.openapi() is app.openapi_schema
     assert len(calls) == 1
 
 
@@ -165,7 +171,7 @@ def test_under_a_server_root_path(app: Plait[Any]) -> None:
 
 def test_a_document_with_servers_keeps_them(monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app()
-    monkeypatch.setattr(docs, "build_openapi", lambda app: build_openapi(app, servers=["https://api.example"]))
+    app.openapi = lambda: build_openapi(app, servers=["https://api.example"])
     document = docs._Document(app)
     assert msgspec.json.decode(document.encode("/mounted"))["servers"] == [{"url": "https://api.example"}]
 
@@ -261,3 +267,108 @@ def test_plait_docs_can_be_turned_off_or_moved() -> None:
         assert client.get("/spec.json").status_code == 200
         assert client.get("/docs").status_code == 404
         assert client.get("/openapi.json").status_code == 404
+
+
+# -- guards and customisation -----------------------------------------------------------------------
+
+
+def deny(authorization: Annotated[str | None, Header()] = None) -> None:
+    if authorization != "Bearer secret":
+        raise HTTPException(401, "Log in first.")
+
+
+def test_app_and_router_dependencies_do_not_guard_the_docs() -> None:
+    app = Plait(dependencies=[Depends(deny)])
+    admin = Router(prefix="/admin", dependencies=[Depends(deny)])
+
+    @app.get("/private")
+    def private() -> str:
+        return "secret"
+
+    @admin.get("/stats")
+    def stats() -> str:
+        return "42"
+
+    app.include_router(admin)
+    with TestClient(app) as client:
+        assert client.get("/private").status_code == 401
+        assert client.get("/admin/stats").status_code == 401
+        assert client.get("/private", headers={"authorization": "Bearer secret"}).text == "secret"
+        document = client.get("/openapi.json")
+        assert document.status_code == 200
+        assert set(document.json()["paths"]) == {"/private", "/admin/stats"}
+        for url in ("/docs", "/redoc"):
+            page = client.get(url)
+            assert page.status_code == 200
+            for asset in assets_of(page.text):
+                assert client.get(asset).status_code == 200
+
+
+def test_docs_can_still_be_guarded_on_purpose() -> None:
+    app = Plait(openapi_url=None, docs_url=None, redoc_url=None)
+    guarded = Router(dependencies=[Depends(deny)])
+    guarded.include_router(docs_router(app))
+    app.include_router(guarded)
+    with TestClient(app) as client:
+        assert client.get("/openapi.json").status_code == 401
+        assert client.get("/docs").status_code == 401
+        assert client.get("/docs", headers={"authorization": "Bearer secret"}).status_code == 200
+
+
+def test_a_customised_document_is_served() -> None:
+    app = Plait(title="Shop", version="1.0")
+
+    @app.get("/items")
+    def items() -> list[str]:
+        return []
+
+    original = app.openapi
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = original()
+            document["info"]["x-logo"] = {"url": "/logo.png"}
+            document["paths"]["/items"]["get"]["summary"] = "Every item"
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = custom_openapi
+    with TestClient(app) as client:
+        served = client.get("/openapi.json").json()
+        assert served["info"]["x-logo"] == {"url": "/logo.png"}
+        assert served["paths"]["/items"]["get"]["summary"] == "Every item"
+        assert client.get("/docs").status_code == 200
+    assert app.openapi() is app.openapi_schema
+
+
+def test_a_document_built_with_get_openapi_is_served() -> None:
+    app = Plait()
+
+    @app.get("/items")
+    def items() -> list[str]:
+        return []
+
+    versions = iter(["1", "2"])
+
+    def custom_openapi() -> dict[str, Any]:  # builds a new document each time: each one is served
+        return get_openapi(title="Custom", version=next(versions), routes=app.compiled_routes())
+
+    app.openapi = custom_openapi
+    client = TestClient(app)
+    assert client.get("/openapi.json").json()["info"] == {"title": "Custom", "version": "1"}
+    assert client.get("/openapi.json").json()["info"] == {"title": "Custom", "version": "2"}
+
+
+def test_a_customised_document_must_be_a_dict(caplog: pytest.LogCaptureFixture) -> None:
+    app = Plait()
+    app.openapi = lambda: "{}"  # type: ignore[assignment,return-value]
+    assert TestClient(app).get("/openapi.json").status_code == 500
+    assert "app.openapi() returned a str; it must return the document as a dict" in caplog.text
+
+
+def test_rebuilding_after_a_change() -> None:
+    app = Plait(title="Before")
+    first = app.openapi()
+    app.title, app.openapi_schema = "After", None
+    assert app.openapi() is not first
+    assert app.openapi()["info"]["title"] == "After"

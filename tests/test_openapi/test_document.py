@@ -151,6 +151,23 @@ def test_docstring_gives_summary_and_description(app: Plait[Any]) -> None:
     assert "description" not in built["/c"]["get"]
 
 
+def test_a_given_summary_leaves_the_whole_docstring_as_description(app: Plait[Any]) -> None:
+    @app.get("/a", summary="Read an A")
+    def a() -> None:
+        """Fetch an A.
+
+        With all its details.
+        """
+
+    @app.get("/b", summary="Read a B")
+    def b() -> None: ...
+
+    built = document(app)["paths"]
+    assert built["/a"]["get"]["summary"] == "Read an A"
+    assert built["/a"]["get"]["description"] == "Fetch an A.\n\nWith all its details."
+    assert "description" not in built["/b"]["get"]
+
+
 def test_callable_objects_have_no_docstring_summary(app: Plait[Any]) -> None:
     class Handler:
         """Not about the route."""
@@ -474,5 +491,6 @@ def test_public_surface() -> None:
         "SchemaRegistry",
         "build_openapi",
         "docs_router",
+        "get_openapi",
         "openapi_path",
     ]

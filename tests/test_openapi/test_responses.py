@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Annotated, Any
 
+import msgspec
 import pydantic
 import pytest
 
 from plait.app import Plait
 from plait.errors import ProblemResponse
+from plait.exceptions import ConfigurationError
+from plait.openapi import build_openapi
 from plait.params import Form
-from plait.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from plait.responses import (
+    EventSourceResponse,
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from plait.routing import Router
 from tests.test_openapi.test_document import JSON, Item, document, operation
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+class Missing(msgspec.Struct):
+    reason: str
+
+
+class CSV(Response):
+    media_type = "text/csv"
 
 
 class Priced(pydantic.BaseModel):
@@ -60,7 +81,7 @@ def test_return_types(app: Plait[Any]) -> None:
     }
     assert responses(app, "/text")["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
     assert responses(app, "/null")["200"]["content"] == {"application/json": {"schema": {"type": "null"}}}
-    assert responses(app, "/undeclared") == {"200": {"description": "OK"}}
+    assert responses(app, "/undeclared") == {"200": {"description": "Successful Response"}}
 
 
 def test_status_codes(app: Plait[Any]) -> None:
@@ -72,8 +93,8 @@ def test_status_codes(app: Plait[Any]) -> None:
     def remove(id: int) -> None: ...
 
     assert list(responses(app, "/items", "post")) == ["201"]
-    assert responses(app, "/items", "post")["201"]["description"] == "Created"
-    assert responses(app, "/items/{id}", "delete")["204"] == {"description": "No Content"}
+    assert responses(app, "/items", "post")["201"]["description"] == "Successful Response"
+    assert responses(app, "/items/{id}", "delete")["204"] == {"description": "Successful Response"}
 
 
 def test_response_classes(app: Plait[Any]) -> None:
@@ -103,13 +124,13 @@ def test_response_classes(app: Plait[Any]) -> None:
 
     assert responses(app, "/page")["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
     assert responses(app, "/data")["200"]["content"]["application/json"]["schema"]["type"] == "array"
-    assert responses(app, "/raw")["200"] == {"description": "OK"}
-    assert responses(app, "/returned")["200"]["content"] == {"text/plain": {}}
+    assert responses(app, "/raw")["200"] == {"description": "Successful Response"}
+    assert responses(app, "/returned")["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
     assert responses(app, "/either")["200"]["content"] == {
-        "text/html": {},
+        "text/html": {"schema": {"type": "string"}},
         "application/json": {"schema": {"$ref": "#/components/schemas/Item"}},
     }
-    assert responses(app, "/bare")["200"] == {"description": "OK"}
+    assert responses(app, "/bare")["200"] == {"description": "Successful Response"}
 
 
 def test_a_response_class_with_an_undescribed_body(app: Plait[Any]) -> None:
@@ -121,7 +142,7 @@ def test_a_response_class_with_an_undescribed_body(app: Plait[Any]) -> None:
     def only() -> JSONResponse:
         return JSONResponse({})
 
-    assert responses(app, "/page")["200"]["content"] == {"text/html": {}}
+    assert responses(app, "/page")["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
     assert responses(app, "/only")["200"]["content"] == {"application/json": {}}
 
 
@@ -169,6 +190,7 @@ def test_declared_responses(app: Plait[Any]) -> None:
             429: HTMLResponse,
             200: "The thing.",
             503: None,
+            302: RedirectResponse,
         },
     )
     def r(id: int) -> Item:
@@ -184,17 +206,20 @@ def test_declared_responses(app: Plait[Any]) -> None:
     assert found["409"]["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}
     assert found["410"] == {"description": "Gone for good."}
     assert found["418"]["content"] == {"application/problem+json": {"schema": PROBLEM}}
-    assert found["429"]["content"] == {"text/html": {}}
+    assert found["429"]["content"] == {"text/html": {"schema": {"type": "string"}}}
     assert found["503"] == {"description": "Service Unavailable"}
+    assert found["302"] == {"description": "Found"}
 
 
 def test_unknown_status_codes_get_a_description(app: Plait[Any]) -> None:
-    @app.get("/odd", status_code=299, responses={599: "Odd failure."})
+    @app.get("/odd", status_code=299, responses={599: "Odd failure.", 298: None, "default": None})
     def odd() -> None: ...
 
     found = responses(app, "/odd")
-    assert found["299"]["description"] == "HTTP 299"
+    assert found["299"]["description"] == "Successful Response"
+    assert found["298"]["description"] == "HTTP 298"
     assert found["599"]["description"] == "Odd failure."
+    assert found["default"]["description"] == "Default Response"
 
 
 def test_response_schemas_use_serialization_mode(app: Plait[Any]) -> None:
@@ -208,3 +233,183 @@ def test_response_schemas_use_serialization_mode(app: Plait[Any]) -> None:
     reply_ref = built["paths"]["/priced"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert "doubled" not in schemas[body_ref.rsplit("/", 1)[-1]]["properties"]
     assert "doubled" in schemas[reply_ref.rsplit("/", 1)[-1]]["properties"]
+
+
+# -- route options ----------------------------------------------------------------------------------
+
+
+def test_response_description(app: Plait[Any]) -> None:
+    @app.post("/items", status_code=201, response_description="The new item.")
+    def create() -> Item:
+        return Item("x")
+
+    assert responses(app, "/items", "post")["201"]["description"] == "The new item."
+
+
+def test_response_model_replaces_the_return_annotation(app: Plait[Any]) -> None:
+    @app.get("/model", response_model=list[Item])
+    def model() -> Any:
+        return []
+
+    @app.get("/anything", response_model=None)
+    def anything() -> Item:
+        return Item("x")
+
+    @app.get("/page", response_model=None, response_class=HTMLResponse)
+    def page() -> Item:
+        return Item("x")
+
+    assert responses(app, "/model")["200"]["content"] == {
+        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}
+    }
+    assert responses(app, "/anything")["200"] == {"description": "Successful Response"}
+    assert responses(app, "/page")["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
+
+
+def test_redirects_have_no_body(app: Plait[Any]) -> None:
+    @app.get("/old", response_class=RedirectResponse)
+    def old() -> str:
+        return "/new"
+
+    @app.get("/moved", response_class=RedirectResponse, status_code=301)
+    def moved() -> str:
+        return "/new"
+
+    @app.get("/returned")
+    def returned() -> RedirectResponse:
+        return RedirectResponse("/new")
+
+    @app.get("/maybe")
+    def maybe() -> Item | RedirectResponse:
+        return Item("x")
+
+    assert responses(app, "/old") == {"307": {"description": "Successful Response"}}
+    assert responses(app, "/moved") == {"301": {"description": "Successful Response"}}
+    assert responses(app, "/returned") == {"307": {"description": "Successful Response"}}
+    found = responses(app, "/maybe")
+    assert list(found) == ["200", "307"]
+    assert found["200"]["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}
+    assert found["307"] == {"description": "Temporary Redirect"}
+
+
+def test_files_text_and_event_streams(app: Plait[Any]) -> None:
+    @app.get("/file", response_class=FileResponse)
+    def file() -> str:
+        return "report.pdf"
+
+    @app.get("/returned-file")
+    def returned_file() -> FileResponse:
+        return FileResponse("report.pdf")
+
+    @app.get("/text", response_class=PlainTextResponse)
+    def text() -> int:
+        return 1
+
+    @app.get("/events")
+    def events() -> EventSourceResponse:
+        raise NotImplementedError
+
+    binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    assert responses(app, "/file")["200"]["content"] == binary
+    assert responses(app, "/returned-file")["200"]["content"] == binary
+    assert responses(app, "/text")["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
+    assert responses(app, "/events")["200"]["content"] == {"text/event-stream": {"schema": {"type": "string"}}}
+
+
+def test_generators_are_documented_as_streams(app: Plait[Any]) -> None:
+    @app.get("/lines")
+    def lines() -> Iterator[Item]:
+        yield Item("x")
+
+    @app.get("/words")
+    async def words() -> AsyncIterator[str]:
+        yield "a"
+
+    @app.get("/chunks")
+    def chunks() -> Generator[bytes, None, None]:
+        yield b""
+
+    @app.get("/untyped")
+    def untyped():  # type: ignore[no-untyped-def]
+        yield 1
+
+    @app.get("/events", response_class=EventSourceResponse)
+    async def events() -> AsyncGenerator[Item, None]:
+        yield Item("x")
+
+    @app.get("/csv", response_class=CSV)
+    def csv() -> Iterator[str]:
+        yield "a,b\n"
+
+    item = {"$ref": "#/components/schemas/Item"}
+    assert responses(app, "/lines")["200"]["content"] == {
+        "application/jsonl": {"schema": {"type": "string"}, "x-itemSchema": item}
+    }
+    assert responses(app, "/words")["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
+    assert responses(app, "/chunks")["200"]["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert responses(app, "/untyped")["200"]["content"] == {"application/jsonl": {"schema": {"type": "string"}}}
+    assert responses(app, "/events")["200"]["content"] == {"text/event-stream": {"schema": {"type": "string"}}}
+    assert responses(app, "/csv")["200"]["content"] == {"text/csv": {"schema": {"type": "string"}}}
+    assert "Item" in document(app)["components"]["schemas"]  # referred to by the item schema only
+
+
+def test_fastapi_style_declared_responses(app: Plait[Any]) -> None:
+    @app.get(
+        "/r/{id:int}",
+        responses={
+            404: {"model": Missing, "description": "No such item."},
+            200: {
+                "content": {"image/png": {}},
+                "description": "The item, or its picture.",
+                "headers": {"X-Rate": {"schema": {"type": "integer"}}},
+            },
+            202: {"model": Item, "content": {"application/json": {"example": {"name": "x"}}}},
+            "5XX": "The server failed.",
+        },
+    )
+    def r(id: int) -> Item:
+        return Item("x")
+
+    found = responses(app, "/r/{id}")
+    assert found["404"] == {
+        "description": "No such item.",
+        "content": {
+            "application/problem+json": {"schema": PROBLEM},
+            "application/json": {"schema": {"$ref": "#/components/schemas/Missing"}},
+        },
+    }
+    assert found["200"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Item"}},
+        "image/png": {},
+    }
+    assert found["200"]["description"] == "The item, or its picture."
+    assert found["200"]["headers"] == {"X-Rate": {"schema": {"type": "integer"}}}
+    assert found["202"] == {
+        "description": "Accepted",
+        "content": {"application/json": {"example": {"name": "x"}, "schema": {"$ref": "#/components/schemas/Item"}}},
+    }
+    assert found["5XX"]["content"] == {"application/problem+json": {"schema": PROBLEM}}
+
+
+def test_unknown_keys_in_a_declared_response_name_the_fix(app: Plait[Any]) -> None:
+    @app.get("/r", responses={404: {"descripton": "Gone."}})
+    def r() -> None: ...
+
+    with pytest.raises(ConfigurationError, match=r"GET /r .*responses\[404\] has no key 'descripton' \(did you mean"):
+        build_openapi(app)
+
+
+def test_responses_from_routers_and_include_router(app: Plait[Any]) -> None:
+    router = Router(prefix="/items", responses={401: "Log in first."})
+
+    @router.get("/{id:int}", responses={404: "No such item."})
+    def item(id: int) -> Item:
+        return Item("x")
+
+    app.include_router(router, responses={503: Missing, 401: "Sign in."})
+    found = responses(app, "/items/{id}")
+    assert found["401"]["description"] == "Log in first."  # the inner declaration wins
+    assert found["404"]["description"] == "No such item."
+    assert found["503"]["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Missing"}}}

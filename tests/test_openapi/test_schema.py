@@ -91,7 +91,58 @@ def test_a_struct_becomes_a_component_with_its_docstring(registry: SchemaRegistr
     assert node["required"] == ["name"]
     assert node["properties"]["name"] == {"description": "Shown to people.", "type": "string", "minLength": 1}
     assert node["properties"]["children"]["items"] == ref("Node")  # recursive
-    assert registry.components["Color"] == {"title": "Color", "enum": ["blue", "red"]}
+    assert registry.components["Color"] == {"title": "Color", "enum": ["red", "blue"]}  # declaration order
+
+
+class Size(enum.IntEnum):
+    LARGE = 3
+    SMALL = 1
+    MEDIUM = 2
+
+
+class Shirt(msgspec.Struct):
+    size: Size
+    fit: Literal["slim", "regular", "loose"]
+    mixed: Literal["z", 9, "a", 1] = "z"
+    sizes: dict[str, list[Size]] = {}
+
+
+@dataclasses.dataclass
+class Order:
+    shirts: list[Shirt]
+    wrap: Literal["yes", "no"] = "no"
+
+
+class Labels(TypedDict):
+    colour: Color
+
+
+def test_enum_and_literal_members_keep_their_declaration_order(registry: SchemaRegistry) -> None:
+    assert registry.schema(Order) == ref("Order")
+    assert registry.components["Size"]["enum"] == [3, 1, 2]
+    shirt = registry.components["Shirt"]["properties"]
+    assert shirt["fit"]["enum"] == ["slim", "regular", "loose"]
+    assert shirt["mixed"]["enum"] == ["z", 9, "a", 1]
+    assert registry.components["Order"]["properties"]["wrap"]["enum"] == ["yes", "no"]
+    assert registry.schema(Literal["b", "a"] | None) == {"anyOf": [{"enum": ["b", "a"]}, {"type": "null"}]}
+    two = registry.schema(Literal["b", "a"] | Literal["c", 2])
+    assert two == {"anyOf": [{"enum": ["b", "a"]}, {"enum": ["c", 2]}]}
+    assert registry.schema(Annotated[Literal["y", "x"], msgspec.Meta(description="Two.")])["enum"] == ["y", "x"]
+    assert registry.schema(Labels) == ref("Labels")
+    assert registry.components["Color"]["enum"] == ["red", "blue"]
+
+
+def test_a_type_whose_annotations_cannot_be_resolved_is_still_described() -> None:
+    from plait.openapi.schema import _field_types, _in_order
+
+    assert _in_order(["b", "a"], [("x", "y")]) == ["b", "a"]  # no declaration found: left as it is
+
+    class Broken(msgspec.Struct):
+        x: int
+
+    Broken.__annotations__["x"] = "Missing"  # as if declared under TYPE_CHECKING
+    assert _field_types(Broken) == []
+    assert _field_types(int) == []
 
 
 def test_dataclasses_and_typeddicts(registry: SchemaRegistry) -> None:

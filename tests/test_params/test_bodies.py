@@ -168,14 +168,14 @@ def test_embed_single_body_and_alias() -> None:
     assert call(app, "POST", "/", json={"the-item": {"name": "z", "price": 0}}).json() == {"name": "z"}
 
 
-def test_several_pydantic_bodies_refused_at_startup() -> None:
+def test_pydantic_and_struct_cannot_share_a_body() -> None:
     app = make_app()
 
     @app.post("/")
-    def create(a: User, b: User) -> str:
+    def create(a: User, b: Item) -> str:
         return "x"
 
-    with pytest.raises(ConfigurationError, match="several pydantic body parameters"):
+    with pytest.raises(ConfigurationError, match="make them all pydantic models"):
         app.build()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from plait._types import ASGIApp, Message
+from plait.exceptions import HTTPException
 from plait.responses import (
     HTMLResponse,
     JSONResponse,
@@ -189,3 +191,49 @@ def test_204_over_http() -> None:
     assert response.status_code == 204
     assert "content-length" not in response.headers
     assert response.content == b""
+
+
+# -- header values checked where they are set ---------------------------------------------------------
+
+
+def test_every_place_a_header_is_set_refuses_line_breaks_naming_the_header() -> None:
+    bad = "ok\r\nSet-Cookie: admin=1"
+    response = Response()
+    places: list[Callable[[], object]] = [
+        lambda: Response(b"", headers={"X-Trace": bad}),
+        lambda: Response(b"", media_type=bad),
+        lambda: response.headers.__setitem__("X-Trace", bad),
+        lambda: response.headers.append("X-Trace", bad),
+        lambda: response.headers.setdefault("X-Trace", bad),
+        lambda: response.headers.update({"X-Trace": bad}),
+        lambda: response.set_cookie("sid", "1", path=bad),
+        lambda: response.set_cookie("sid", "1", domain=bad),
+        lambda: HTTPException(401, headers={"X-Trace": bad}),
+    ]
+    for place in places:
+        with pytest.raises(ValueError, match=r"CR, LF or NUL") as info:
+            place()
+        assert any(name in str(info.value) for name in ("'X-Trace'", "'content-type'", "'path'", "'domain'"))
+    assert [k for k, _ in response.headers.raw] == [b"content-length"]  # nothing bad got in
+
+
+def test_a_cookie_value_with_line_breaks_is_escaped_not_refused() -> None:
+    response = Response()
+    response.set_cookie("note", "a\r\nb")
+    assert response.headers["set-cookie"].startswith("note=a%0D%0Ab;")
+
+
+def test_a_header_value_beyond_latin1_is_a_value_error_naming_the_header() -> None:
+    with pytest.raises(ValueError, match=r"Header 'X-Name' .* beyond Latin-1"):
+        Response(b"", headers={"X-Name": "José ✓"})
+    with pytest.raises(ValueError, match=r"Header 'X-Name'"):
+        Response().headers["X-Name"] = "✓"
+    assert Response(b"", headers={"X-Name": "José"}).headers.raw[0] == (b"x-name", "José".encode("latin-1"))
+
+
+def test_a_bad_header_in_an_http_exception_is_refused_when_raised_not_as_a_500_later() -> None:
+    with pytest.raises(ValueError, match="'WWW-Authenticate'"):
+        HTTPException(401, headers={"WWW-Authenticate": "Bearer\nX-Evil: 1"})
+    with pytest.raises(ValueError, match="not a valid HTTP token"):
+        HTTPException(401, headers={"Bad Name": "x"})
+    assert HTTPException(401, headers={"WWW-Authenticate": "Bearer"}).headers == {"WWW-Authenticate": "Bearer"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -306,3 +307,26 @@ def test_close_quietly_ignores_objects_without_close() -> None:
     thing = Closable()
     anyio.run(close_quietly, thing)
     assert thing.closed
+
+
+def test_a_disconnect_while_streaming_is_one_debug_line(caplog: pytest.LogCaptureFixture) -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"tick"
+            await anyio.sleep(0.01)
+
+    async def receive() -> Message:
+        await anyio.sleep(0.05)
+        return {"type": "http.disconnect"}
+
+    caplog.set_level(logging.DEBUG, logger="plait")
+    anyio.run(StreamingResponse(endless()), scope_for(), receive, Recorder())
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.DEBUG, "The client disconnected while the response streamed: GET /")
+    ]
+
+
+def test_a_stream_that_finishes_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="plait")
+    anyio.run(StreamingResponse([b"a"]), scope_for(), never_disconnect, Recorder())
+    assert caplog.records == []

@@ -355,14 +355,14 @@ def test_mount_refuses_empty_path_with_hint() -> None:
 # --- middleware and exception handlers --------------------------------------------------------
 
 
-def test_add_middleware_appends_in_order() -> None:
+def test_add_middleware_puts_the_last_added_outermost() -> None:
     given = Middleware(Wrapper, level=0)
     router = Router(middleware=[given])
     router.add_middleware(Wrapper, level=1)
     router.add_middleware(Wrapper, level=2)
-    assert router.middleware[0] is given
-    assert [m.options for m in router.middleware] == [{"level": 0}, {"level": 1}, {"level": 2}]
-    assert all(m.cls is Wrapper for m in router.middleware)
+    assert router.user_middleware[-1] is given
+    assert [m.options for m in router.user_middleware] == [{"level": 2}, {"level": 1}, {"level": 0}]
+    assert all(m.cls is Wrapper for m in router.user_middleware)
 
 
 def test_add_exception_handler_by_class_and_status() -> None:
@@ -391,5 +391,5 @@ def test_placed_chain_exposes_each_routers_handlers_and_middleware() -> None:
     app.include_router(api)
     chain = placed(app)[0].chain
     assert chain[-1].exception_handlers == {ValueError: handler}
-    assert len(chain[-1].middleware) == 1
-    assert chain[0].middleware == []
+    assert len(chain[-1].user_middleware) == 1
+    assert chain[0].user_middleware == []

@@ -173,12 +173,21 @@ def test_cookies_are_kept_between_requests() -> None:
         assert client.get("/").content == b"sid=abc"
 
 
-def test_redirects_are_not_followed_unless_asked() -> None:
+def test_redirects_are_followed_unless_told_not_to() -> None:
     app = make_app()
     with TestClient(app) as client:
-        assert client.get("/me/").status_code == 308
-    with TestClient(app, follow_redirects=True) as client:
         assert client.get("/me/").json() == {"user": "real"}
+        assert client.get("/me/", follow_redirects=False).status_code == 308
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.get("/me/").status_code == 308
+
+
+@pytest.mark.anyio
+async def test_async_client_follows_redirects_too() -> None:
+    async with AsyncTestClient(make_app()) as client:
+        assert (await client.get("/me/")).json() == {"user": "real"}
+    async with AsyncTestClient(make_app(), follow_redirects=False) as client:
+        assert (await client.get("/me/")).status_code == 308
 
 
 # -- streaming -------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import click
 
 import plait.cli.discovery as discovery
 import plait.cli.servers as servers
+from plait.cli.extensions import PlaitGroup
 from plait.exceptions import ConfigurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,12 +34,13 @@ SECRET_VAR = "PLAIT_SECRET_KEY"  # noqa: S105 - the variable's name, not a secre
 _GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
-@click.group(name="plait", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="plait", cls=PlaitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Plait: run, serve and inspect Plait applications.
 
     APP is module:attr, a module (attribute app), path/to/file.py or path/to/file.py:attr.
     Left out, app.py and then main.py in the current directory are tried.
+    Other commands (plait db ...) come from the extensions of the app named by PLAIT_APP.
     """
 
 
@@ -78,7 +80,7 @@ def run(app: str | None, host: str, port: int, server: str, factory: bool, reloa
     _ensure_dev_secret()
     ref, application = discovery.discover(app, factory=factory)
     _check(ref, application)
-    _start(ref, server, host, port, reload=reload, workers=1)
+    _start(ref, server, host, port, reload=reload, workers=1, application=application)
 
 
 @main.command()
@@ -93,7 +95,7 @@ def serve(app: str, host: str, port: int, server: str, factory: bool, workers: i
     ref, application = discovery.discover(app, factory=factory)
     _require_secret(ref, application)
     _check(ref, application)
-    _start(ref, server, host, port, reload=False, workers=workers)
+    _start(ref, server, host, port, reload=False, workers=workers, application=application)
 
 
 @main.command()
@@ -138,7 +140,6 @@ def routes(app: str | None, factory: bool) -> None:
 def openapi(app: str | None, factory: bool, output_format: str, output: Path | None) -> None:
     """Print APP's OpenAPI 3.1 document, built from its routes."""
     from plait.app import Plait
-    from plait.openapi import build_openapi
 
     ref, application = discovery.discover(app, factory=factory)
     if not isinstance(application, Plait):
@@ -147,7 +148,7 @@ def openapi(app: str | None, factory: bool, output_format: str, output: Path | N
             "their routes in an OpenAPI document."
         )
     try:
-        document = build_openapi(application)
+        document = application.openapi()  # what the app serves, customised or not
     except ConfigurationError as exc:
         raise click.ClickException(f"{ref.import_string} is misconfigured: {exc}") from None
     text = _dump_yaml(document) if output_format == "yaml" else json.dumps(document, indent=2, ensure_ascii=False)
@@ -243,7 +244,9 @@ def _check(ref: discovery.AppRef, application: Any) -> None:
             raise click.ClickException(f"{ref.import_string} is misconfigured: {exc}") from None
 
 
-def _start(ref: discovery.AppRef, server: str, host: str, port: int, *, reload: bool, workers: int) -> None:
+def _start(
+    ref: discovery.AppRef, server: str, host: str, port: int, *, reload: bool, workers: int, application: Any = None
+) -> None:
     discovery.export_pythonpath(ref.directory)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Plait serving http://{shown}:{port}" + (" (all interfaces)" if host in ("0.0.0.0", "::") else ""))
@@ -255,5 +258,14 @@ def _start(ref: discovery.AppRef, server: str, host: str, port: int, *, reload: 
         reload=reload,
         workers=workers,
         factory=ref.factory,
+        max_header_size=_max_header_size(application),
     )
     servers.start_server(server, config)
+
+
+def _max_header_size(application: Any) -> int:
+    """The app's ``Settings.max_header_size``, or Plait's default for apps without Plait settings."""
+    from plait.settings import Settings
+
+    settings = getattr(application, "settings", None)
+    return int(getattr(settings, "max_header_size", Settings().max_header_size))

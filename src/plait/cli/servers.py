@@ -1,7 +1,11 @@
 """Starting an ASGI server on a Plait app: granian (the default) or uvicorn.
 
 Both import the app themselves from ``"module:attr"``, in each worker process, and run its
-lifespan (startup and shutdown).
+lifespan (startup and shutdown). Both run on uvloop where it is installed (a Plait dependency
+everywhere but Windows), and both get the app's ``Settings.max_header_size`` as their own limit
+on the request head where they have one (granian's HTTP/1 buffer and HTTP/2 header list,
+uvicorn's h11 event size), so an oversized head is refused before it reaches Python. Plait checks
+the limit itself as well (431), whatever the server.
 
 >>> config = ServerConfig("app:app", Path("."), host="127.0.0.1", port=8000, reload=True)
 >>> start_server("granian", config)  # doctest: +SKIP
@@ -11,13 +15,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
-__all__ = ["SERVERS", "ServerConfig", "server_versions", "start_server"]
+__all__ = ["SERVERS", "ServerConfig", "event_loop", "server_versions", "start_server"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,19 @@ class ServerConfig:
     reload: bool = False
     workers: int = 1
     factory: bool = False
+    max_header_size: int = 64 * 1024
+    """The app's ``Settings.max_header_size``, passed on to the server."""
+
+
+# Room for the request line and the blank line that ends the head, on top of the headers themselves.
+HEAD_SLACK = 8 * 1024
+
+
+def event_loop() -> str:
+    """The event loop to run on: ``"uvloop"`` where it is installed (never on Windows), else ``"auto"``."""
+    if sys.platform != "win32" and importlib.util.find_spec("uvloop") is not None:
+        return "uvloop"
+    return "auto"
 
 
 def _can_watch_files() -> bool:
@@ -40,7 +60,8 @@ def _can_watch_files() -> bool:
 
 def _run_granian(config: ServerConfig) -> None:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings, HTTP2Settings
 
     reload = config.reload
     if reload and not _can_watch_files():
@@ -60,6 +81,10 @@ def _run_granian(config: ServerConfig) -> None:
         reload_paths=[config.app_dir],
         factory=config.factory,
         working_dir=config.app_dir,
+        loop=Loops(event_loop()),
+        # The HTTP/1 read buffer bounds the request head (431 beyond it); HTTP/2 bounds the header list.
+        http1_settings=HTTP1Settings(max_buffer_size=config.max_header_size + HEAD_SLACK),
+        http2_settings=HTTP2Settings(max_headers_size=config.max_header_size + HEAD_SLACK),
     )
     server.serve()
 
@@ -72,6 +97,21 @@ def _run_uvicorn(config: ServerConfig) -> None:
             "--server uvicorn needs uvicorn, which is not installed. Install it with "
             "pip install 'plait[uvicorn]', or leave out --server to use granian."
         ) from None
+    # uvicorn shuts down gracefully on SIGTERM (in-flight requests finish), then raises the signal again
+    # so that the process dies of it: exit status 143, which process managers read as a crash. A stop
+    # that was asked for is a success, so the repeated signal is absorbed and `plait serve` exits 0.
+    previous = signal.signal(signal.SIGTERM, _absorb)
+    try:
+        _uvicorn_run(uvicorn, config)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _absorb(signum: int, frame: object) -> None:
+    """A SIGTERM handler that does nothing: the server has already stopped when it runs."""
+
+
+def _uvicorn_run(uvicorn: Any, config: ServerConfig) -> None:
     uvicorn.run(
         config.target,
         host=config.host,
@@ -82,6 +122,9 @@ def _run_uvicorn(config: ServerConfig) -> None:
         factory=config.factory,
         app_dir=str(config.app_dir),
         lifespan="auto",
+        loop=event_loop(),
+        # Only the h11 parser has a limit to set; httptools (uvicorn[standard]) has a fixed one of its own.
+        h11_max_incomplete_event_size=config.max_header_size + HEAD_SLACK,
     )
 
 

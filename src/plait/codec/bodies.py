@@ -82,6 +82,24 @@ def _pydantic_errors(exc: Any, loc: tuple[str | int, ...]) -> HTTPException:
     return RequestValidationError(details)
 
 
+def pydantic_converter(tp: Any, loc: tuple[str | int, ...]) -> Callable[[Any], Any]:
+    """A converter (built once, at startup) validating builtins through pydantic, raising a 422 at ``loc``.
+
+    Used for parameters whose ``Annotated`` metadata only pydantic can run (``AfterValidator``, ``Field``).
+    """
+    import pydantic
+
+    adapter = pydantic.TypeAdapter(tp)
+
+    def convert(raw: Any) -> Any:
+        try:
+            return adapter.validate_python(raw)
+        except pydantic.ValidationError as exc:
+            raise _pydantic_errors(exc, loc) from None
+
+    return convert
+
+
 _is_pydantic = functools.lru_cache(maxsize=512)(is_pydantic_type)
 
 
@@ -167,4 +185,4 @@ def _needs_shaping(tp: Any) -> bool:
     return any(_needs_shaping(arg) for arg in get_args(tp) if get_origin(tp) is not None)
 
 
-__all__ = ["build_decoder", "build_encoder", "convert_value"]
+__all__ = ["build_decoder", "build_encoder", "convert_value", "pydantic_converter"]

@@ -87,6 +87,10 @@ def _walk(value: Any, tp: Any, loc: Loc, strict: bool) -> Iterator[ErrorDetail]:
                 yield from _errors(value[name], ftype, (*loc, name), strict)
             elif required:
                 yield ErrorDetail((*loc, name), "Field required", "missing")
+        if _forbids_unknown(inner):
+            for key in value:
+                if key not in fields:
+                    yield ErrorDetail((*loc, key), "Unknown field; remove it or check its spelling", "extra_forbidden")
     elif origin in (list, set, frozenset) and isinstance(value, list):
         (item_type,) = get_args(inner) or (Any,)
         for index, item in enumerate(value):
@@ -95,6 +99,10 @@ def _walk(value: Any, tp: Any, loc: Loc, strict: bool) -> Iterator[ErrorDetail]:
         _, value_type = get_args(inner) or (Any, Any)
         for key, item in value.items():
             yield from _errors(item, value_type, (*loc, key), strict)
+
+
+def _forbids_unknown(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct) and tp.__struct_config__.forbid_unknown_fields
 
 
 def _fields(tp: Any) -> dict[str, tuple[Any, bool]] | None:

@@ -63,13 +63,38 @@ def is_model_type(tp: Any) -> bool:
 
 
 def is_pydantic_type(tp: Any) -> bool:
-    """True when a pydantic model appears anywhere inside the annotation."""
+    """True when a pydantic model, or metadata only pydantic runs, appears anywhere inside the annotation."""
     if _pydantic_base() is None:
         return False
-    tp, _ = unwrap_annotated(tp)
-    if is_pydantic_model(tp):
+    tp, metadata = unwrap_annotated(tp)
+    if is_pydantic_model(tp) or any(is_pydantic_metadata(item) for item in metadata):
         return True
     return any(is_pydantic_type(arg) for arg in get_args(tp) if not isinstance(arg, str | int))
+
+
+_PYDANTIC_PACKAGES = frozenset({"pydantic", "pydantic_core", "annotated_types"})
+
+
+def is_pydantic_metadata(item: Any) -> bool:
+    """``Annotated`` metadata that pydantic runs: its validators, ``Field()``, annotated-types constraints.
+
+    >>> import annotated_types
+    >>> is_pydantic_metadata(annotated_types.Gt(0)), is_pydantic_metadata("a description")
+    (True, False)
+    """
+    if isinstance(item, type):  # a class is not metadata pydantic runs (a model there is a mistake)
+        return False
+    package = (getattr(type(item), "__module__", None) or "").partition(".")[0]
+    # Third-party metadata joins in through pydantic's own hook, as pydantic itself would run it.
+    return package in _PYDANTIC_PACKAGES or hasattr(item, "__get_pydantic_core_schema__")
+
+
+def pydantic_metadata_in(tp: Any) -> bool:
+    """True when metadata only pydantic runs appears anywhere inside ``tp`` (checked before pydantic is imported)."""
+    tp, metadata = unwrap_annotated(tp)
+    if any(is_pydantic_metadata(item) for item in metadata):
+        return True
+    return any(pydantic_metadata_in(arg) for arg in get_args(tp) if not isinstance(arg, str | int))
 
 
 def is_scalar_type(tp: Any) -> bool:

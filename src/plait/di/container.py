@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import anyio
 
 from plait.concurrency import ThreadPool
-from plait.di.plan import CallKind, CallPlan, Dependency, PlanCompiler
+from plait.di.plan import BODYLESS_METHODS, CallKind, CallPlan, Dependency, PlanCompiler
 from plait.exceptions import DependencyError, RequestValidationError
+from plait.params.extractors import received_body
 from plait.requests import Request
 
 
@@ -31,8 +32,10 @@ class Container:
         self._app_stack: contextlib.AsyncExitStack | None = None
         self._app_locks: dict[Callable[..., Any], anyio.Lock] = {}
 
-    def plan_for(self, fn: Callable[..., Any], path_params: frozenset[str] = frozenset()) -> CallPlan:
-        return self.compiler.compile(fn, path_params)
+    def plan_for(
+        self, fn: Callable[..., Any], path_params: frozenset[str] = frozenset(), methods: Collection[str] = ()
+    ) -> CallPlan:
+        return self.compiler.compile(fn, path_params, methods)
 
     async def start(self, plans: list[CallPlan]) -> None:
         """Create every app-scoped value the given plans use (called from the lifespan)."""
@@ -118,29 +121,29 @@ class Solver:
             try:
                 kwargs[name] = extractor.extract(request)  # type: ignore[arg-type]
             except RequestValidationError as exc:
-                errors.extend(exc.errors)
+                errors.extend(exc.details)
         for name, dep in plan.deps:
             if name in skip:
                 continue
             try:
                 kwargs[name] = await self.resolve(dep)
             except RequestValidationError as exc:
-                errors.extend(exc.errors)
+                errors.extend(exc.details)
         if plan.body is not None and not _body_given(plan, skip):
             try:
                 await self._body(plan, request, kwargs)  # type: ignore[arg-type]
             except RequestValidationError as exc:
-                errors.extend(exc.errors)
+                errors.extend(exc.details)
         for name, async_extractor in plan.async_params:
             if name in skip:
                 continue
             try:
                 kwargs[name] = await async_extractor.extract(request)  # type: ignore[arg-type]
             except RequestValidationError as exc:
-                errors.extend(exc.errors)
+                errors.extend(exc.details)
         if errors:
             # A provider shared by several others fails once per use; report each error once.
-            raise RequestValidationError(list(dict.fromkeys(errors)))
+            raise RequestValidationError(list(dict.fromkeys(errors)), body=received_body(request))
         return kwargs
 
     async def _body(self, plan: CallPlan, request: Request, kwargs: dict[str, Any]) -> None:
@@ -158,7 +161,9 @@ class Solver:
         overrides = self.container.overrides
         if overrides and plan.fn in overrides:
             path_params = frozenset(self.request.path_params) if self.request is not None else frozenset()
-            plan = self.container.plan_for(overrides[plan.fn], path_params)
+            # The replacement reads lists where the provider it replaces did (query or body).
+            methods = BODYLESS_METHODS if plan.lists_from_query else ()
+            plan = self.container.plan_for(overrides[plan.fn], path_params, methods)
         if dep.use_cache and plan.fn in self.cache:
             return self.cache[plan.fn]
         kwargs = await self.arguments(plan)

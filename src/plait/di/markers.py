@@ -19,8 +19,13 @@ class Depends:
     >>> def get_settings() -> dict[str, str]:
     ...     return {"region": "eu"}
     >>> SettingsDep = Annotated[dict[str, str], Depends(get_settings)]
+
+    With no provider, the parameter's annotated class is the provider (its ``__init__`` parameters
+    are read from the request like a handler's)::
+
+        def items(commons: Annotated[CommonParams, Depends()]) -> list[Item]: ...
     """
 
-    dependency: Callable[..., Any]
+    dependency: Callable[..., Any] | None = None
     use_cache: bool = True
     scope: Literal["request", "app"] = "request"

@@ -10,18 +10,21 @@ import contextlib
 import enum
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from plait.codec.types import is_pydantic_type
+from plait.codec.types import describe, is_pydantic_type, strip_optional, unwrap_annotated
 from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError, DependencyError
 from plait.params.extractors import BodyExtractor
 from plait.params.markers import REQUIRED
 from plait.params.signature import AsyncExtractor, BodyField, SyncExtractor, analyze, find_marker
+
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "WEBSOCKET"})
+"""Methods whose requests carry no meaningful body: an unmarked ``list[str]`` there is a repeated query key."""
 
 
 class CallKind(enum.Enum):
@@ -57,6 +60,7 @@ class CallPlan:
     return_type: Any = None
     needs_exit_stack: bool = False
     needs_request: bool = False
+    lists_from_query: bool = False  # compiled for a route whose methods are all BODYLESS_METHODS
 
     @property
     def dependencies(self) -> list[Dependency]:
@@ -87,11 +91,32 @@ class PlanCompiler:
 
     def __init__(self, max_json_depth: int = 64) -> None:
         self.max_json_depth = max_json_depth
-        self._cache: dict[tuple[Callable[..., Any], frozenset[str]], CallPlan] = {}
+        self._cache: dict[tuple[Callable[..., Any], frozenset[str], bool], CallPlan] = {}
         self._stack: list[Callable[..., Any]] = []
+        # Annotation -> provider, filled by installed extensions at startup (``db: AsyncSession``).
+        self.providers: dict[Any, Depends] = {}
 
-    def compile(self, fn: Callable[..., Any], path_params: frozenset[str] = frozenset()) -> CallPlan:
-        key = (fn, path_params)
+    def compile(
+        self,
+        fn: Callable[..., Any] | None,
+        path_params: frozenset[str] = frozenset(),
+        methods: Collection[str] = (),
+    ) -> CallPlan:
+        """The plan of ``fn`` for a route with ``path_params`` answering ``methods`` (cached).
+
+        When every method is one of ``BODYLESS_METHODS``, unmarked lists of scalars (in ``fn`` and in
+        the providers it depends on) are read from repeated query keys instead of the JSON body.
+        """
+        if fn is None:
+            raise ConfigurationError(
+                "Depends() without a provider only works on an annotated parameter (the class is the provider); "
+                "in dependencies=[...] write Depends(provider)."
+            )
+        lists_from_query = bool(methods) and BODYLESS_METHODS.issuperset(methods)
+        return self._compile(fn, path_params, lists_from_query)
+
+    def _compile(self, fn: Callable[..., Any], path_params: frozenset[str], lists_from_query: bool) -> CallPlan:
+        key = (fn, path_params, lists_from_query)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -100,7 +125,7 @@ class PlanCompiler:
             raise DependencyError(f"Dependency cycle: {chain}. Break the cycle by removing one of these Depends().")
         self._stack.append(fn)
         try:
-            plan = self._build(fn, path_params)
+            plan = self._build(fn, path_params, lists_from_query)
         except ConfigurationError as exc:
             if len(self._stack) > 1 and "required by" not in str(exc):
                 chain = " -> ".join(describe_callable(f) for f in self._stack)
@@ -111,10 +136,10 @@ class PlanCompiler:
         self._cache[key] = plan
         return plan
 
-    def _build(self, fn: Callable[..., Any], path_params: frozenset[str]) -> CallPlan:
+    def _build(self, fn: Callable[..., Any], path_params: frozenset[str], lists_from_query: bool) -> CallPlan:
         owner = describe_callable(fn)
         kind = call_kind(fn)
-        plan = CallPlan(fn=fn, kind=kind, name=owner)
+        plan = CallPlan(fn=fn, kind=kind, name=owner, lists_from_query=lists_from_query)
         hints = _type_hints(fn, owner)
         plan.return_type = hints.get("return", None)
         if kind is CallKind.ASYNC_GEN:
@@ -141,8 +166,12 @@ class PlanCompiler:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             return
         depends: Depends | None = find_marker(annotation, param.default, Depends)
+        if depends is None and self.providers:
+            depends = self.providers.get(unwrap_annotated(annotation)[0])
         if depends is not None:
-            sub = self.compile(depends.dependency, frozenset() if depends.scope == "app" else path_params)
+            provider = provider_of(depends, annotation, f"{owner}: parameter {param.name!r}")
+            app_scoped = depends.scope == "app"
+            sub = self._compile(provider, frozenset() if app_scoped else path_params, plan.lists_from_query)
             if depends.scope == "app" and sub.needs_request:
                 raise DependencyError(
                     f"{owner}: app-scoped provider {sub.name} reads the request; an app-lifetime value is made "
@@ -150,7 +179,7 @@ class PlanCompiler:
                 )
             plan.deps.append((param.name, Dependency(sub, depends.use_cache, depends.scope)))
             return
-        found = analyze(owner, param, annotation, path_params)
+        found = analyze(owner, param, annotation, path_params, lists_from_query=plan.lists_from_query)
         if found.sync is not None:
             plan.sync_params.append((param.name, found.sync))
         elif found.async_ is not None:
@@ -167,17 +196,47 @@ class PlanCompiler:
         if len(fields) == 1 and not fields[0].embed:
             plan.body = BodyExtractor(fields[0].tp, fields[0].default, self.max_json_depth)
             return
+        name = f"{owner.rsplit('.', 1)[-1]}Body"
+        combined: Any
         if any(is_pydantic_type(f.tp) for f in fields):
-            raise ConfigurationError(
-                f"{owner}: several pydantic body parameters cannot be merged; declare one model holding them."
-            )
-        spec = [(f.name, f.tp) if f.default is REQUIRED else (f.name, f.tp, f.default) for f in fields]
-        rename = {f.name: f.key for f in fields}
-        combined = msgspec.defstruct(f"{owner.rsplit('.', 1)[-1]}Body", spec, kw_only=True, rename=rename)
+            combined = _pydantic_body(owner, name, fields)
+        else:
+            spec = [(f.name, f.tp) if f.default is REQUIRED else (f.name, f.tp, f.default) for f in fields]
+            rename = {f.name: f.key for f in fields}
+            combined = msgspec.defstruct(name, spec, kw_only=True, rename=rename)
         # When every member has a default, a missing body means "all defaults", as for a single parameter.
         default = REQUIRED if any(f.default is REQUIRED for f in fields) else combined()
         plan.body = BodyExtractor(combined, default, self.max_json_depth)
         plan.body_names = [f.name for f in fields]
+
+
+def _pydantic_body(owner: str, name: str, fields: list[BodyField]) -> Any:
+    """One pydantic model holding every body parameter, so each is validated (and reported) by pydantic."""
+    import pydantic
+
+    members: Any = {
+        f.name: (f.tp, pydantic.Field(... if f.default is REQUIRED else f.default, alias=f.key)) for f in fields
+    }
+    try:
+        return pydantic.create_model(name, **members)
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, NameError, TypeError) as exc:
+        raise ConfigurationError(
+            f"{owner}: its body parameters cannot be merged into one pydantic model ({exc}); a pydantic model "
+            "and a msgspec Struct cannot share a body: make them all pydantic models (or all Structs)."
+        ) from None
+
+
+def provider_of(depends: Depends, annotation: Any, where: str) -> Callable[..., Any]:
+    """The callable ``depends`` stands for: its argument, or (``Depends()``) the annotated class."""
+    if depends.dependency is not None:
+        return depends.dependency
+    base, _ = strip_optional(unwrap_annotated(annotation)[0])
+    if isinstance(base, type) and base.__module__ != "builtins":
+        return base
+    raise ConfigurationError(
+        f"{where} uses Depends() with no provider, so its annotation must be the class to build, "
+        f"but it is {describe(base)}; write Depends(provider) or annotate the parameter with the class."
+    )
 
 
 def _type_hints(fn: Callable[..., Any], owner: str) -> dict[str, Any]:
@@ -196,6 +255,8 @@ def _type_hints(fn: Callable[..., Any], owner: str) -> dict[str, Any]:
         ) from None
 
 
-def compile_plan(fn: Callable[..., Any], path_params: frozenset[str] = frozenset()) -> CallPlan:
+def compile_plan(
+    fn: Callable[..., Any], path_params: frozenset[str] = frozenset(), methods: Collection[str] = ()
+) -> CallPlan:
     """Compile one callable on its own (a fresh compiler, no shared cache)."""
-    return PlanCompiler().compile(fn, path_params)
+    return PlanCompiler().compile(fn, path_params, methods)

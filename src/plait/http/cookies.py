@@ -18,7 +18,11 @@ _SAMESITE: dict[str, SameSite] = {"lax": "lax", "strict": "strict", "none": "non
 def parse_cookie(header: str) -> dict[str, str]:
     """Parse a ``Cookie`` request header leniently, as browsers send it.
 
-    >>> parse_cookie("a=1; b=hello%20world")
+    The header arrives decoded as Latin-1 (as every header does); raw UTF-8 in it is read as UTF-8.
+    A cookie whose bytes or percent-escapes are not valid UTF-8 is skipped, and the others still read:
+    one stray cookie set by another page on the domain must not break every request.
+
+    >>> parse_cookie("a=1; b=hello%20world; c=%FF")
     {'a': '1', 'b': 'hello world'}
     """
     cookies: dict[str, str] = {}
@@ -30,8 +34,24 @@ def parse_cookie(header: str) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        cookies.setdefault(name, unquote(value))
+        # PERF: plain ASCII without escapes (ids, tokens) is taken as is.
+        if "%" in value or not (value.isascii() and name.isascii()):
+            decoded = _decode_cookie(name, value)
+            if decoded is None:
+                continue
+            name, value = decoded
+        cookies.setdefault(name, value)
     return cookies
+
+
+def _decode_cookie(name: str, value: str) -> tuple[str, str] | None:
+    try:
+        if not (value.isascii() and name.isascii()):
+            name = name.encode("latin-1").decode("utf-8")
+            value = value.encode("latin-1").decode("utf-8")
+        return name, unquote(value, errors="strict")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return None
 
 
 def build_set_cookie(

@@ -16,14 +16,35 @@ def check_header_value(name: str, value: str) -> str:
 
     >>> check_header_value("x-id", "42")
     '42'
+    >>> check_header_value("x-id", "42\\r\\nSet-Cookie: admin=1")
+    Traceback (most recent call last):
+      ...
+    ValueError: Header 'x-id' contains a CR, LF or NUL character ...
     """
-    # PERF: three C-level substring checks; a generator over _FORBIDDEN cost more than the rest of set_cookie.
+    # PERF: three C-level substring checks; a generator over _FORBIDDEN cost more than the rest of set_cookie,
+    # and str.isprintable() (which would catch every control character) costs twice as much.
     if "\r" in value or "\n" in value or "\x00" in value:
         raise ValueError(
-            f"Header {name!r} contains a CR, LF or NUL character; such values could inject "
-            "extra headers. Remove the line breaks before setting the header."
+            f"Header {name!r} contains a CR, LF or NUL character ({value[:80]!r}); such values could "
+            "inject extra headers. Remove the line breaks (or percent-encode the value) before setting the header."
         )
     return value
+
+
+def encode_header_value(name: str, value: str) -> bytes:
+    """:func:`check_header_value`, then the value as Latin-1 bytes (what HTTP headers carry).
+
+    >>> encode_header_value("x-name", "café")
+    b'caf\\xe9'
+    """
+    check_header_value(name, value)
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"Header {name!r} holds {value[:80]!r}, which has characters beyond Latin-1 that an HTTP header "
+            "cannot carry; percent-encode the value (urllib.parse.quote) first."
+        ) from None
 
 
 def check_header_name(name: str) -> str:

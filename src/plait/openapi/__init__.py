@@ -2,17 +2,23 @@
 
 >>> from plait.app import Plait
 >>> from plait.openapi import build_openapi, docs_router
->>> app = Plait(title="Shop", version="1.0")
+>>> app = Plait(title="Shop", version="1.0", openapi_url=None, docs_url=None, redoc_url=None)
+>>> app.include_router(docs_router(app), prefix="/api")  # /api/openapi.json, /api/docs, /api/redoc
 >>> @app.get("/ping")
 ... def ping() -> str:
 ...     return "pong"
 >>> build_openapi(app)["paths"]["/ping"]["get"]["responses"]["200"]["content"]
 {'text/plain': {'schema': {'type': 'string'}}}
->>> app.include_router(docs_router(app))  # /openapi.json, /docs (Swagger UI), /redoc (ReDoc)
+
+``Plait()`` serves the same pages itself, at ``openapi_url``, ``docs_url`` and ``redoc_url``.
+
+The app serves ``app.openapi()``: the document, built once and kept in ``app.openapi_schema``.
+Assign ``app.openapi`` a function returning a dict (from :func:`get_openapi`, or the original
+``app.openapi()`` edited) to change what /openapi.json and the docs pages show.
 """
 
 from plait.openapi.docs import docs_router
-from plait.openapi.document import OPENAPI_VERSION, build_openapi, openapi_path
+from plait.openapi.document import OPENAPI_VERSION, build_openapi, get_openapi, openapi_path
 from plait.openapi.schema import SchemaRegistry
 
-__all__ = ["OPENAPI_VERSION", "SchemaRegistry", "build_openapi", "docs_router", "openapi_path"]
+__all__ = ["OPENAPI_VERSION", "SchemaRegistry", "build_openapi", "docs_router", "get_openapi", "openapi_path"]

@@ -5,7 +5,7 @@ files the ``openapi-ui-bundles`` package installs, never from a CDN: the docs wo
 on a plane and inside a network with no way out.
 
 >>> from plait.app import Plait
->>> app = Plait()
+>>> app = Plait(openapi_url=None, docs_url=None, redoc_url=None)  # Plait() would include them itself
 >>> app.include_router(docs_router(app))  # /openapi.json, /docs, /redoc and their assets
 """
 
@@ -20,7 +20,6 @@ import msgspec
 
 from plait.datastructures import route_path
 from plait.exceptions import ConfigurationError, HTTPException
-from plait.openapi.document import build_openapi
 from plait.requests import Request
 from plait.responses import FileResponse, HTMLResponse, Response
 from plait.routing import Router
@@ -54,8 +53,9 @@ def docs_router(
 ) -> Router:
     """A router serving ``app``'s OpenAPI document, Swagger UI and ReDoc; pass None to leave one out.
 
-    None of these routes appear in the document. The document is built on its first request and
-    then kept. The pages work when the app is mounted under a prefix (``root_path``) too.
+    None of these routes appear in the document, which is ``app.openapi()`` (built on its first
+    request and then kept; assign ``app.openapi`` to customise it). The pages work when the app is
+    mounted under a prefix (``root_path``) too.
     """
     for url in (openapi_url, docs_url, redoc_url, assets_url):
         _check_url(url)
@@ -88,7 +88,11 @@ def _check_url(url: str | None) -> None:
 
 
 class _Document:
-    """The app's OpenAPI document, built once, encoded once per ``root_path`` it is served under."""
+    """The app's OpenAPI document (``app.openapi()``), encoded once per ``root_path`` it is served under.
+
+    ``app.openapi()`` is asked on every request, so a customised ``app.openapi`` is served as it is;
+    the encoding is kept for as long as it returns the same document (the default one is built once).
+    """
 
     def __init__(self, app: Plait[Any]) -> None:
         self.app = app
@@ -96,12 +100,17 @@ class _Document:
         self.encoded: dict[str, bytes] = {}
 
     def encode(self, root_path: str) -> bytes:
+        document = self.app.openapi()
+        if document is not self.document:
+            if not isinstance(document, dict):
+                raise ConfigurationError(
+                    f"app.openapi() returned a {type(document).__name__}; it must return the document as a dict "
+                    "(build one with plait.openapi.get_openapi() or edit the one the original app.openapi() gives)."
+                )
+            self.document, self.encoded = document, {}
         found = self.encoded.get(root_path)
         if found is not None:
             return found
-        if self.document is None:
-            self.document = build_openapi(self.app)
-        document = self.document
         if root_path and "servers" not in document:  # mounted: "Try it out" must call the prefixed paths
             document = {}
             for key, value in self.document.items():

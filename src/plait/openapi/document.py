@@ -15,6 +15,19 @@ declared twice: what the document says is what the route does.
 >>> operation = document["paths"]["/items/{id}"]["get"]
 >>> operation["summary"], operation["parameters"][0]["schema"]
 ('Fetch one item.', {'type': 'integer', 'minimum': 0})
+
+To change the document, replace ``app.openapi`` (the app serves what it returns, at /openapi.json
+and in the docs pages); :func:`get_openapi` builds a document from routes and metadata:
+
+>>> def custom_openapi() -> dict[str, Any]:
+...     if app.openapi_schema is None:
+...         document = get_openapi(title="Shop", version="2.0", routes=app.compiled_routes())
+...         document["info"]["x-logo"] = {"url": "/logo.png"}
+...         app.openapi_schema = document
+...     return app.openapi_schema
+>>> app.openapi = custom_openapi
+>>> app.openapi()["info"]
+{'title': 'Shop', 'version': '2.0', 'x-logo': {'url': '/logo.png'}}
 """
 
 from __future__ import annotations
@@ -24,12 +37,13 @@ import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from plait.codec.types import is_union, strip_optional, unwrap_annotated
+from plait.codec.types import strip_optional
 from plait.di.plan import CallPlan
 from plait.exceptions import ConfigurationError
+from plait.openapi.metadata import Server, check_metadata, info_object, server_objects, tag_objects
+from plait.openapi.responses import ResponseBuilder
 from plait.openapi.schema import SchemaRegistry, binary_schema, drop_null, is_json, json_value
 from plait.params.extractors import (
     BodyExtractor,
@@ -39,23 +53,20 @@ from plait.params.extractors import (
     ValueExtractor,
 )
 from plait.params.markers import REQUIRED, Param
-from plait.responses import Response
 from plait.routing.converters import Converter, FloatConverter, IntConverter
 from plait.routing.paths import PathTemplate
 
 if TYPE_CHECKING:
     from plait.app import CompiledRoute, Plait
 
-__all__ = ["OPENAPI_VERSION", "build_openapi", "openapi_path"]
+__all__ = ["OPENAPI_VERSION", "build_openapi", "get_openapi", "openapi_path"]
 
 OPENAPI_VERSION = "3.1.0"
 JSON = dict[str, Any]
 _METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 _LOCATIONS = {"path": 0, "query": 1, "header": 2, "cookie": 3}
-_NO_BODY = frozenset({204, 304})
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]+")
 _JSON_MEDIA = "application/json"
-_PROBLEM_MEDIA = "application/problem+json"
 
 
 def build_openapi(
@@ -64,31 +75,93 @@ def build_openapi(
     title: str | None = None,
     version: str | None = None,
     description: str | None = None,
-    servers: Sequence[str | Mapping[str, Any]] | None = None,
+    servers: Sequence[Server] | None = None,
 ) -> JSON:
     """The OpenAPI 3.1 document of ``app`` as plain data, ready for ``json.dumps``.
 
-    ``title`` and ``version`` default to the app's; ``servers`` are URLs or Server Objects.
+    The metadata comes from the app (``Plait(title=..., contact=..., openapi_tags=..., ...)``);
+    ``title``, ``version``, ``description`` and ``servers`` given here replace the app's.
     Routes declared with ``include_in_schema=False`` (and parameters whose marker says so) are left out.
+    This builds a new document each time; ``app.openapi()`` builds it once and keeps it.
     """
+    return get_openapi(
+        title=title or app.title,
+        version=version or app.version,
+        routes=app.compiled_routes(),
+        summary=app.summary,
+        description=description if description is not None else app.description,
+        terms_of_service=app.terms_of_service,
+        contact=app.contact,
+        license_info=app.license_info,
+        tags=app.openapi_tags,
+        servers=servers if servers is not None else app.servers,
+    )
+
+
+def get_openapi(
+    *,
+    title: str,
+    version: str,
+    routes: Iterable[CompiledRoute],
+    summary: str | None = None,
+    description: str | None = None,
+    terms_of_service: str | None = None,
+    contact: Mapping[str, Any] | None = None,
+    license_info: Mapping[str, Any] | None = None,
+    tags: Sequence[Mapping[str, Any]] | None = None,
+    servers: Sequence[Server] | None = None,
+) -> JSON:
+    """An OpenAPI 3.1 document for ``routes`` (``app.compiled_routes()``) with the metadata given here.
+
+    The metadata takes the shapes of ``Plait(...)``'s arguments of the same names (``tags`` is
+    ``openapi_tags``); a wrong shape raises :class:`ConfigurationError` naming the fix.
+    """
+    check_metadata(
+        summary=summary,
+        terms_of_service=terms_of_service,
+        contact=contact,
+        license_info=license_info,
+        openapi_tags=tags,
+        servers=servers,
+    )
+    compiled = _compiled(routes)
     registry = SchemaRegistry()
-    routes = app.compiled_routes()
-    builder = _Builder(registry, _explicit_ids(routes))
-    for route in routes:
+    builder = _Builder(registry, _explicit_ids(compiled))
+    for route in compiled:
         builder.add(route)
-    info: JSON = {"title": title or app.title, "version": version or app.version}
-    if description:
-        info["description"] = description
+    info = info_object(
+        title=title,
+        version=version,
+        summary=summary,
+        description=description,
+        terms_of_service=terms_of_service,
+        contact=contact,
+        license_info=license_info,
+    )
     document: JSON = {"openapi": OPENAPI_VERSION, "info": info}
     if servers:
-        document["servers"] = [{"url": s} if isinstance(s, str) else dict(s) for s in servers]
+        document["servers"] = server_objects(servers)
     document["paths"] = builder.paths
-    if builder.tags:
-        document["tags"] = [{"name": tag} for tag in builder.tags]
+    described = tag_objects(tags or (), builder.tags)
+    if described:
+        document["tags"] = described
     schemas = registry.used_by(builder.paths)
     if schemas:
         document["components"] = {"schemas": schemas}
     return document
+
+
+def _compiled(routes: Iterable[Any]) -> list[CompiledRoute]:
+    from plait.app import CompiledRoute  # the layer below; imported here, where a document is built
+
+    found = list(routes)
+    for route in found:
+        if not isinstance(route, CompiledRoute):
+            raise ConfigurationError(
+                f"get_openapi(routes=...) takes compiled routes, not {type(route).__name__}: pass "
+                "routes=app.compiled_routes() (app.routes lists the routes as declared, before compilation)."
+            )
+    return found
 
 
 def openapi_path(template: PathTemplate) -> str:
@@ -142,6 +215,7 @@ class _Builder:
 
     def __init__(self, registry: SchemaRegistry, reserved: set[str]) -> None:
         self.registry = registry
+        self.responses = ResponseBuilder(registry)
         self.paths: dict[str, JSON] = {}
         self.tags: list[str] = []
         self.reserved = reserved
@@ -167,13 +241,10 @@ class _Builder:
     def _operation(self, route: CompiledRoute, method: str, several: bool, inputs: _Inputs) -> JSON:
         placed = route.placed
         options = placed.route.options
-        summary, description = _documentation(placed.route.endpoint)
         operation: JSON = {}
         if placed.tags:
             operation["tags"] = list(placed.tags)
-        operation["summary"] = options.get("summary") or summary or _title(placed.route.name)
-        if options.get("description") or description:
-            operation["description"] = options.get("description") or description
+        operation.update(_texts(placed.route.endpoint, options, placed.route.name))
         operation["operationId"] = self._operation_id(route, method, several)
         parameters = self._parameters(inputs.values, route.template)
         if parameters:
@@ -181,7 +252,8 @@ class _Builder:
         body = self._request_body(inputs)
         if body is not None:
             operation["requestBody"] = body
-        operation["responses"] = self._responses(route, inputs)
+        reads = "JSON" if inputs.body is not None else "form" if inputs.forms else None
+        operation["responses"] = self.responses.responses(route, reads, not inputs.empty)
         if options.get("deprecated"):
             operation["deprecated"] = True
         return operation
@@ -305,72 +377,25 @@ class _Builder:
             _describe_schema(schema, ex.marker)
         return schema
 
-    # -- responses ----------------------------------------------------------------------------------
-
-    def _responses(self, route: CompiledRoute, inputs: _Inputs) -> JSON:
-        options = route.placed.route.options
-        status = options.get("status_code", 200)
-        responses: dict[str, JSON] = {str(status): self._success(route.plan.return_type, status, options)}
-        if inputs.body is not None or inputs.forms:
-            kind = "JSON" if inputs.body is not None else "form"
-            responses["400"] = self._problem(f"The {kind} body is malformed and could not be read.")
-        if not route.template.is_static:
-            responses["404"] = self._problem("Nothing is routed here: a path parameter does not match the route.")
-        if not inputs.empty:
-            responses["422"] = self._problem("The request is invalid; every bad field is listed.", validation=True)
-        for code, spec in options.get("responses", {}).items():
-            responses[str(code)] = self._declared(code, spec, responses.get(str(code)))
-        return dict(sorted(responses.items()))
-
-    def _problem(self, description: str, *, validation: bool = False) -> JSON:
-        schema = self.registry.problem(validation=validation)
-        return {"description": description, "content": {_PROBLEM_MEDIA: {"schema": schema}}}
-
-    def _success(self, return_type: Any, status: int, options: Mapping[str, Any]) -> JSON:
-        response: JSON = {"description": _phrase(status)}
-        response_class: type[Response] | None = options.get("response_class")
-        if status in _NO_BODY or return_type is None:  # no body, or nothing declared to describe
-            return response
-        if response_class is not None:
-            media = response_class.media_type
-            if media is not None:
-                schema = self._data_schema(return_type) if _is_json(media) else _text_schema(return_type)
-                response["content"] = {media: {"schema": schema} if schema is not None else {}}
-            return response
-        data, classes = _split_responses(return_type)
-        content: JSON = {c.media_type: {} for c in classes if c.media_type is not None}
-        if data is not None:
-            text = _text_schema(data)
-            if text is not None:
-                content["text/plain"] = {"schema": text}
-            else:
-                content[_JSON_MEDIA] = {"schema": self.registry.schema(data, "serialization")}
-        if content:
-            response["content"] = content
-        return response
-
-    def _data_schema(self, return_type: Any) -> JSON | None:
-        data, _ = _split_responses(return_type)
-        return None if data is None else self.registry.schema(data, "serialization")
-
-    def _declared(self, code: int, spec: Any, existing: JSON | None) -> JSON:
-        response: JSON = dict(existing) if existing is not None else {"description": _phrase(code)}
-        if isinstance(spec, str):
-            response["description"] = spec
-            if code >= 400 and "content" not in response:
-                response["content"] = self._problem(spec)["content"]
-        elif isinstance(spec, Mapping):
-            response.update(spec)
-        elif _is_response_class(spec):
-            if spec.media_type is not None:
-                schema = self.registry.problem() if spec.media_type == _PROBLEM_MEDIA else None
-                response["content"] = {spec.media_type: {"schema": schema} if schema is not None else {}}
-        elif spec is not None:
-            response["content"] = {_JSON_MEDIA: {"schema": self.registry.schema(spec, "serialization")}}
-        return response
-
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+def _texts(endpoint: Any, options: Mapping[str, Any], name: str) -> JSON:
+    """The summary and description of an operation: the route's options, else the handler's docstring.
+
+    The docstring's first line is the summary and the rest the description; when the route gives its
+    own ``summary``, the whole docstring is the description.
+    """
+    first, rest = _documentation(endpoint)
+    summary = options.get("summary")
+    if summary:
+        rest = inspect.getdoc(endpoint) if first else None
+    description = options.get("description") or rest
+    texts: JSON = {"summary": summary or first or _title(name)}
+    if description:
+        texts["description"] = description
+    return texts
 
 
 def _documentation(endpoint: Any) -> tuple[str | None, str | None]:
@@ -385,13 +410,6 @@ def _documentation(endpoint: Any) -> tuple[str | None, str | None]:
 def _title(name: str) -> str:
     """``create_item`` as a summary: ``Create Item``."""
     return " ".join(word.capitalize() for word in name.replace(".", " ").split("_") if word) or name
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"HTTP {status}"
 
 
 def _converter_bounds(schema: JSON, converter: Converter) -> JSON:
@@ -451,31 +469,3 @@ def _has_binary(schema: JSON) -> bool:
         return True
     inner = [schema.get("items"), *schema.get("anyOf", ())]
     return any(isinstance(s, dict) and _has_binary(s) for s in inner)
-
-
-def _is_response_class(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, Response)
-
-
-def _split_responses(tp: Any) -> tuple[Any, list[type[Response]]]:
-    """``Item | HTMLResponse`` as ``(Item, [HTMLResponse])``: the data part and the Response classes."""
-    inner, _ = unwrap_annotated(tp)
-    members = list(inner.__args__) if is_union(inner) else [inner]
-    classes = [m for m in members if _is_response_class(m)]
-    if not classes:
-        return tp, []
-    data = [m for m in members if not _is_response_class(m)]
-    if not data:
-        return None, classes
-    union: Any = data[0]
-    for member in data[1:]:
-        union = union | member
-    return union, classes
-
-
-def _text_schema(tp: Any) -> JSON | None:
-    return {"type": "string"} if unwrap_annotated(tp)[0] is str else None
-
-
-def _is_json(media_type: str) -> bool:
-    return media_type == _JSON_MEDIA or media_type.endswith("+json")

@@ -22,7 +22,10 @@ renamed (``Item2``) and the references to it rewritten, so neither replaces the 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import enum
 import re
+import typing
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -195,7 +198,71 @@ def _generate(tp: Any, mode: Mode) -> tuple[JSONSchema, dict[str, JSONSchema]]:
             f"Plait cannot describe the type {describe(tp)} in the OpenAPI document ({exc}). Use a type Plait "
             "decodes (a scalar, Struct, dataclass, TypedDict, enum, pydantic model or a collection of them)."
         ) from None
+    orders = _declared_orders(tp)
+    if orders:
+        _reorder(schema, orders)
+        _reorder(definitions, orders)
     return schema, definitions
+
+
+def _declared_orders(tp: Any) -> list[tuple[Any, ...]]:
+    """The members of every enum and ``Literal`` reachable from ``tp``, in the order they were declared.
+
+    msgspec sorts them in the schemas it writes; a reader of the docs expects the declaration order
+    (``Size.S, Size.M, Size.L``), as pydantic keeps it.
+    """
+    orders: list[tuple[Any, ...]] = []
+    seen: set[int] = set()
+    pending = [tp]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, type) and issubclass(current, enum.Enum):
+            orders.append(tuple(member.value for member in current))
+        elif typing.get_origin(current) is Literal:
+            orders.append(typing.get_args(current))
+        else:
+            pending.extend(typing.get_args(current))
+            pending.extend(_field_types(typing.get_origin(current) or current))
+    return orders
+
+
+def _field_types(tp: Any) -> list[Any]:
+    """The annotations of a Struct, dataclass, TypedDict or NamedTuple (nothing for other types)."""
+    if not isinstance(tp, type):
+        return []
+    named_tuple = issubclass(tp, tuple) and hasattr(tp, "_fields")
+    if not (issubclass(tp, msgspec.Struct) or dataclasses.is_dataclass(tp) or typing.is_typeddict(tp) or named_tuple):
+        return []
+    try:
+        return list(typing.get_type_hints(tp, include_extras=True).values())
+    except Exception:  # an annotation that cannot be resolved here; msgspec has described the type anyway
+        return []
+
+
+def _reorder(value: Any, orders: list[tuple[Any, ...]]) -> None:
+    """Put every ``enum`` list inside ``value`` back into the declared order of the type it came from."""
+    if isinstance(value, dict):
+        members = value.get("enum")
+        if isinstance(members, list):
+            value["enum"] = _in_order(members, orders)
+        for key, item in value.items():
+            if key not in _DATA_KEYS:
+                _reorder(item, orders)
+    elif isinstance(value, list):
+        for item in value:
+            _reorder(item, orders)
+
+
+def _in_order(members: list[Any], orders: list[tuple[Any, ...]]) -> list[Any]:
+    """``members`` in the order of the one enum or ``Literal`` that declares exactly them (as msgspec keeps each)."""
+    wanted = {(type(m), m) for m in members}
+    for order in orders:
+        if wanted == {(type(m), m) for m in order}:
+            return list(dict.fromkeys(order))
+    return members
 
 
 def _pydantic_schema(tp: Any, mode: Mode) -> tuple[JSONSchema, dict[str, JSONSchema]]:

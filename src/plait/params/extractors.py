@@ -13,8 +13,9 @@ from typing import Any
 import msgspec
 
 from plait.background import BackgroundTasks
-from plait.codec.bodies import build_decoder, convert_value
+from plait.codec.bodies import build_decoder, convert_value, pydantic_converter
 from plait.codec.errors import error_from_message
+from plait.codec.types import is_pydantic_type
 from plait.datastructures import UploadFile
 from plait.exceptions import ErrorDetail, HTTPException, RequestValidationError
 from plait.http.headers import media_type_matches
@@ -24,12 +25,36 @@ from plait.requests import Request
 Loc = tuple[str | int, ...]
 
 
+def received_body(request: Any) -> Any:
+    """The body a request sent, for ``RequestValidationError.body``: the ``FormData`` of a parsed form,
+    the parsed JSON when it parses, else the raw bytes.
+
+    None when no body was read (a query-only request, a WebSocket). Only called on the 422 path,
+    so the parse costs nothing on requests that validate.
+
+    >>> received_body(None) is None
+    True
+    """
+    form = getattr(request, "_form", None)
+    if form is not None:
+        return form
+    data = getattr(request, "_body", None)
+    if not data:
+        return None
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return data
+
+
 def _missing(loc: Loc) -> RequestValidationError:
     return RequestValidationError([ErrorDetail(loc, "Field required", "missing")])
 
 
-def scalar_converter(tp: Any) -> Callable[[Any], Any]:
-    """A converter from a string (or list of strings) into ``tp``."""
+def scalar_converter(tp: Any, loc: Loc = ()) -> Callable[[Any], Any]:
+    """A converter from a string (or list of strings) into ``tp``; pydantic runs what only it can (422 at ``loc``)."""
+    if is_pydantic_type(tp):
+        return pydantic_converter(tp, loc)
     if tp is str:
         return _to_str
     if tp is int:
@@ -89,15 +114,17 @@ _SOURCES: dict[str, Callable[[Request], Mapping[str, Any]]] = {
 class ValueExtractor:
     """One value from path, query, header or cookie, converted to its annotation."""
 
-    __slots__ = ("convert", "declared", "default", "key", "loc", "many", "marker", "source", "values")
+    __slots__ = ("convert", "declared", "default", "fresh", "key", "loc", "many", "marker", "source", "values")
 
     def __init__(self, source: str, key: str, tp: Any, default: Any, *, many: bool = False) -> None:
         self.source = source
         self.key = key
         self.loc: Loc = (source, key)
         self.default = default
+        # A mutable default (`tags: list[str] = []`) is copied per request, so no handler changes another's.
+        self.fresh = type(default) in (list, dict, set)
         self.many = many
-        self.convert = scalar_converter(tp)
+        self.convert = scalar_converter(tp, self.loc)
         self.values: Callable[[Request], Mapping[str, Any]] = _SOURCES[source]  # bound once, not per request
         self.declared: Any = tp  # the annotation as documented (OpenAPI); set again by the analyser
         self.marker: Param | None = None
@@ -120,35 +147,38 @@ class ValueExtractor:
     def _absent(self) -> Any:
         if self.default is REQUIRED:
             raise _missing(self.loc)
-        return self.default
+        return self.default.copy() if self.fresh else self.default
 
 
 class ModelExtractor:
-    """Several query (or header) parameters gathered into one Struct/dataclass/pydantic model."""
+    """Several query, header or cookie parameters gathered into one Struct/dataclass/pydantic model.
 
-    __slots__ = ("declared", "fields", "marker", "source", "tp")
+    A model that forbids unknown fields (pydantic ``extra="forbid"``, msgspec ``forbid_unknown_fields``)
+    also receives every other key of its source, so an unknown key is a 422 naming it.
+    """
 
-    def __init__(self, source: str, tp: Any, fields: Mapping[str, bool]) -> None:
+    __slots__ = ("declared", "fields", "forbid_extra", "keys", "marker", "source", "tp", "values")
+
+    def __init__(self, source: str, tp: Any, fields: Mapping[str, bool], *, forbid_extra: bool = False) -> None:
         self.source = source
         self.tp = tp
         self.fields = dict(fields)  # name -> takes a list
+        self.forbid_extra = forbid_extra
+        # Request key -> (field name, takes a list), worked out once: headers spell `x_token` as `x-token`.
+        self.keys = {(n.replace("_", "-") if source == "header" else n): (n, many) for n, many in self.fields.items()}
+        self.values: Callable[[Request], Mapping[str, Any]] = _SOURCES[source]
         self.declared: Any = tp
         self.marker: Param | None = None
 
     def extract(self, request: Request) -> Any:
-        if self.source == "query":
-            values: Any = request.query_params
-        else:
-            values = request.headers
+        values: Any = self.values(request)
         data: dict[str, Any] = {}
-        for name, many in self.fields.items():
-            key = name.replace("_", "-") if self.source == "header" else name
-            if many:
-                found = values.getlist(key)
-                if found:
-                    data[name] = found
-            elif key in values:
-                data[name] = values[key]
+        for key, (name, many) in self.keys.items():
+            if key not in values:
+                continue
+            data[name] = values.getlist(key) if many and hasattr(values, "getlist") else values[key]
+        if self.forbid_extra:
+            data.update((key, values[key]) for key in values if key not in self.keys)
         return convert_value(data, self.tp, (self.source,))
 
 
@@ -201,15 +231,16 @@ class BodyExtractor:
 class FormFieldExtractor:
     """One form field or uploaded file (or all values of a repeated one)."""
 
-    __slots__ = ("convert", "declared", "default", "is_file", "key", "loc", "many", "marker")
+    __slots__ = ("convert", "declared", "default", "is_file", "key", "loc", "many", "marker", "read")
 
-    def __init__(self, key: str, tp: Any, default: Any, *, many: bool, is_file: bool) -> None:
+    def __init__(self, key: str, tp: Any, default: Any, *, many: bool, is_file: bool, read: bool = False) -> None:
         self.key = key
         self.loc: Loc = ("body", key)
         self.default = default
         self.many = many
         self.is_file = is_file
-        self.convert = _identity if is_file else scalar_converter(tp)
+        self.read = read  # `File()` on bytes: the handler receives the content, not the UploadFile
+        self.convert = _identity if is_file else scalar_converter(tp, self.loc)
         self.declared: Any = tp
         self.marker: Param | None = None
 
@@ -224,6 +255,9 @@ class FormFieldExtractor:
             raise RequestValidationError([ErrorDetail(self.loc, "Expected an uploaded file", "file_expected")])
         if not self.is_file and any(isinstance(v, UploadFile) for v in values):
             raise RequestValidationError([ErrorDetail(self.loc, "Expected a text field, got a file", "type_error")])
+        if self.read:
+            contents = [await upload.read() for upload in values]  # type: ignore[union-attr]
+            return contents if self.many else contents[-1]
         try:
             return self.convert(values if self.many else values[-1])
         except msgspec.ValidationError as exc:

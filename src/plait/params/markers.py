@@ -5,14 +5,22 @@ Use them in ``Annotated`` (preferred, reusable) or as the default value::
     @app.get("/items")
     def items(page: Annotated[int, Query(ge=1)] = 1, q: str | None = Query(None, max_length=50)) -> list[str]:
         ...
+
+An Ellipsis default is the classic spelling of "required":
+
+>>> Query(...).default is REQUIRED
+True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import msgspec
+
+from plait.exceptions import ConfigurationError
 
 
 class _Required:
@@ -46,6 +54,11 @@ class Param:
     include_in_schema: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # `Query(...)` is the classic spelling of "required": Ellipsis never reaches a handler.
+        if self.default is Ellipsis:
+            object.__setattr__(self, "default", REQUIRED)
+
     def meta(self) -> msgspec.Meta | None:
         """The constraints as a ``msgspec.Meta``, or None when there are none."""
         bounds = {
@@ -64,6 +77,10 @@ class Param:
 
 def _marker(cls: type[Param]) -> Any:
     def make(default: Any = REQUIRED, **options: Any) -> Any:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigurationError(_unknown_option(cls, unknown[0], known))
         return cls(default=default, **options)
 
     make.__name__ = cls.__name__
@@ -120,6 +137,17 @@ class FileParam(Param):
     """An uploaded file from a multipart form (annotate with ``UploadFile`` or ``list[UploadFile]``)."""
 
     source: ClassVar[str] = "file"
+
+
+# Keywords other frameworks spell differently, with the Plait spelling.
+_RENAMED = {"regex": "pattern", "example": "examples", "min_items": "min_length", "max_items": "max_length"}
+
+
+def _unknown_option(cls: type[Param], name: str, known: set[str]) -> str:
+    marker = cls.__name__.removesuffix("Param")
+    better = _RENAMED.get(name) or next(iter(difflib.get_close_matches(name, sorted(known), n=1)), None)
+    hint = f"use {better}= instead" if better else f"valid options are {', '.join(sorted(known))}"
+    return f"{marker}() has no option {name!r}; {hint}."
 
 
 Path = _marker(PathParam)

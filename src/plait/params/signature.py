@@ -7,8 +7,9 @@ The rules, in order:
 3. a name that appears in the route path (``{id}``) is a path parameter;
 4. ``UploadFile`` (or a list of them) is a file from a multipart form;
 5. a structured type (Struct, dataclass, TypedDict, pydantic model, or a list/dict) is the JSON body;
-6. a scalar, an enum or a ``Literal`` is a query parameter; repeated query keys need
-   ``Annotated[list[str], Query()]`` (an unmarked list is a body, as FastAPI users expect).
+6. a scalar, an enum or a ``Literal`` is a query parameter; so is a list of scalars on a route whose
+   methods are all GET/HEAD/DELETE/OPTIONS (repeated keys: ``?tag=a&tag=b``). On POST/PUT/PATCH an
+   unmarked list is the JSON body, as FastAPI users expect; mark it ``Query()`` to read the query.
 
 Anything else is a configuration error that names the handler and the fix.
 """
@@ -42,9 +43,12 @@ from plait.params.extractors import (
     ValueExtractor,
 )
 from plait.params.markers import REQUIRED, HeaderParam, Param
+from plait.params.metadata import pydantic_annotated, pydantic_metadata
+from plait.params.response import ResponseExtractor
 from plait.requests import HTTPConnection
+from plait.responses import Response
 
-SyncExtractor = ValueExtractor | ModelExtractor | RequestExtractor | BackgroundExtractor
+SyncExtractor = ValueExtractor | ModelExtractor | RequestExtractor | BackgroundExtractor | ResponseExtractor
 AsyncExtractor = FormFieldExtractor | FormModelExtractor
 
 
@@ -78,24 +82,36 @@ def find_marker(annotation: Any, default: Any, kind: type[Any]) -> Any:
     return default if isinstance(default, kind) else None
 
 
-def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: frozenset[str]) -> Analyzed:
-    """Decide the source of one parameter of ``owner`` (a handler or provider name)."""
+def analyze(
+    owner: str,
+    param: inspect.Parameter,
+    annotation: Any,
+    path_params: frozenset[str],
+    *,
+    lists_from_query: bool = False,
+) -> Analyzed:
+    """Decide the source of one parameter of ``owner`` (a handler or provider name).
+
+    ``lists_from_query``: the route has no body (GET, HEAD, DELETE, OPTIONS), so an unmarked list of
+    scalars is a repeated query key.
+    """
     base, metadata = unwrap_annotated(annotation)
     marker: Param | None = find_marker(annotation, param.default, Param)
     default = _default(param, marker)
-    constraints = tuple(m for m in metadata if isinstance(m, msgspec.Meta))
     if marker is None and isinstance(base, type) and issubclass(base, HTTPConnection):
         return Analyzed(sync=RequestExtractor())
     if marker is None and base is BackgroundTasks:
         return Analyzed(sync=BackgroundExtractor())
-    source = marker.source if marker is not None else _infer_source(param.name, base, path_params)
+    if marker is None and base is Response:  # exactly Response: a temporary one merged into the answer
+        return Analyzed(sync=ResponseExtractor())
+    source = marker.source if marker is not None else _infer_source(param.name, base, path_params, lists_from_query)
     if source is None:
         raise ConfigurationError(
             f"{owner}: parameter {param.name!r} has type {describe(base)}, which Plait cannot read from a "
             "request. Use a scalar (str, int, ...) for a query parameter, a Struct/dataclass for a JSON body, "
             "or mark it: Annotated[T, Query()], Header(), Cookie(), Body(), Form(), File() or Depends(provider)."
         )
-    tp = _constrained(base, marker, constraints)
+    tp = _typed(owner, param, base, metadata, marker)
     if source == "path" and param.name not in path_params and not (marker and marker.alias in path_params):
         raise ConfigurationError(
             f"{owner}: parameter {param.name!r} is marked Path() but the route has no {{{param.name}}} segment; "
@@ -106,7 +122,7 @@ def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: 
         key = marker.alias if marker is not None and marker.alias else param.name
         return Analyzed(body=BodyField(param.name, key, tp, default, embed, marker))
     if source in ("form", "file"):
-        form = _form_extractor(owner, param.name, tp, default, marker)
+        form = _form_extractor(owner, source, param.name, tp, default, marker)
         form.declared, form.marker = tp, marker
         return Analyzed(async_=form)
     value = _value_extractor(owner, source, param.name, tp, default, marker)
@@ -118,9 +134,19 @@ def analyze(owner: str, param: inspect.Parameter, annotation: Any, path_params: 
 def _default(param: inspect.Parameter, marker: Param | None) -> Any:
     if marker is not None and marker.default is not REQUIRED:
         return marker.default
-    if param.default is inspect.Parameter.empty or isinstance(param.default, Param):
-        return REQUIRED
+    if param.default is inspect.Parameter.empty or param.default is Ellipsis or isinstance(param.default, Param):
+        return REQUIRED  # `q: str = ...` is the classic spelling of "required"
     return param.default
+
+
+def _typed(owner: str, param: inspect.Parameter, base: Any, metadata: tuple[Any, ...], marker: Param | None) -> Any:
+    """The type values are converted into: msgspec constraints applied, or one pydantic-run annotation."""
+    constraints = tuple(m for m in metadata if isinstance(m, msgspec.Meta))
+    found = pydantic_metadata(owner, param.name, base, metadata, param.default)
+    if not found:
+        return _constrained(base, marker, constraints)
+    meta = marker.meta() if marker is not None else None
+    return pydantic_annotated(base, (*constraints, meta) if meta is not None else constraints, found)
 
 
 def _constrained(base: Any, marker: Param | None, constraints: tuple[msgspec.Meta, ...] = ()) -> Any:
@@ -144,12 +170,12 @@ def _is_upload(tp: Any) -> tuple[bool, bool]:
     return False, False
 
 
-def _infer_source(name: str, base: Any, path_params: frozenset[str]) -> str | None:
+def _infer_source(name: str, base: Any, path_params: frozenset[str], lists_from_query: bool) -> str | None:
     if name in path_params:
         return "path"
     if _is_upload(base)[0]:
         return "file"
-    if is_scalar_type(base):
+    if is_scalar_type(base) or (lists_from_query and is_sequence_type(base)):
         return "query"
     inner, _ = strip_optional(base)
     if is_model_type(inner) or get_origin(inner) in (list, dict, tuple, set, frozenset):
@@ -165,15 +191,15 @@ def _value_extractor(owner: str, source: str, name: str, tp: Any, default: Any, 
         convert = not isinstance(marker, HeaderParam) or marker.convert_underscores
         key = (name.replace("_", "-") if convert else name).lower()
     inner, _ = strip_optional(unwrap_annotated(tp)[0])
-    if is_model_type(inner) and source in ("query", "header"):
-        return ModelExtractor(source, tp, _model_fields(tp))
+    if is_model_type(inner) and source in ("query", "header", "cookie"):
+        return ModelExtractor(source, tp, _model_fields(tp), forbid_extra=_forbids_extra(inner))
     if is_sequence_type(tp):
         return ValueExtractor(source, key, tp, default, many=True)
     if is_scalar_type(tp):
         return ValueExtractor(source, key, _scalar_type(tp), default)
     raise ConfigurationError(
         f"{owner}: parameter {name!r} of type {describe(tp)} cannot come from the {source}; "
-        "use a scalar, a list of scalars, or (for query and header) a Struct/dataclass of them."
+        "use a scalar, a list of scalars, or (for query, header and cookie) a Struct/dataclass/pydantic model."
     )
 
 
@@ -182,11 +208,13 @@ def _scalar_type(tp: Any) -> Any:
     return strip_optional(tp)[0]
 
 
-def _form_extractor(owner: str, name: str, tp: Any, default: Any, marker: Param | None) -> AsyncExtractor:
+def _form_extractor(owner: str, source: str, name: str, tp: Any, default: Any, marker: Param | None) -> AsyncExtractor:
     key = marker.alias if marker is not None and marker.alias else name
     is_file, many_files = _is_upload(unwrap_annotated(tp)[0])
     if is_file:
         return FormFieldExtractor(key, tp, default, many=many_files, is_file=True)
+    if source == "file":
+        return _bytes_extractor(owner, name, key, tp, default)
     if is_model_type(tp):
         return FormModelExtractor(tp, _model_fields(tp))
     if is_sequence_type(tp):
@@ -199,6 +227,27 @@ def _form_extractor(owner: str, name: str, tp: Any, default: Any, marker: Param 
     )
 
 
+def _bytes_extractor(owner: str, name: str, key: str, tp: Any, default: Any) -> FormFieldExtractor:
+    """``File()`` on ``bytes`` / ``list[bytes]``: the uploaded content, read for the handler."""
+    inner, _ = strip_optional(unwrap_annotated(tp)[0])
+    if inner is bytes:
+        return FormFieldExtractor(key, tp, default, many=False, is_file=True, read=True)
+    if get_origin(inner) is list and get_args(inner) == (bytes,):
+        return FormFieldExtractor(key, tp, default, many=True, is_file=True, read=True)
+    raise ConfigurationError(
+        f"{owner}: parameter {name!r} is marked File() but has type {describe(tp)}; annotate it UploadFile, "
+        "bytes or list[UploadFile]/list[bytes], or use Form() for a text field."
+    )
+
+
+def _forbids_extra(model: Any) -> bool:
+    """True when a parameter model refuses unknown keys (pydantic ``extra="forbid"``, ``forbid_unknown_fields``)."""
+    if isinstance(model, type) and issubclass(model, msgspec.Struct):
+        return bool(model.__struct_config__.forbid_unknown_fields)
+    config = getattr(model, "model_config", None)
+    return isinstance(config, dict) and config.get("extra") == "forbid"
+
+
 def _model_fields(tp: Any) -> dict[str, bool]:
     """Field name -> whether it takes a list, for a parameter model."""
     base, _ = unwrap_annotated(tp)
@@ -207,7 +256,7 @@ def _model_fields(tp: Any) -> dict[str, bool]:
         return {f.encode_name: is_sequence_type(f.type) for f in msgspec.structs.fields(base)}
     hints = getattr(base, "model_fields", None)
     if hints is not None:  # pydantic
-        return {name: is_sequence_type(info.annotation) for name, info in hints.items()}
+        return {info.alias or name: is_sequence_type(info.annotation) for name, info in hints.items()}
     import typing
 
     return {name: is_sequence_type(hint) for name, hint in typing.get_type_hints(base).items()}

@@ -12,7 +12,7 @@ import msgspec
 from plait._types import Receive, Scope, Send
 from plait.datastructures import MutableHeaders
 from plait.http.cookies import SameSite, build_set_cookie
-from plait.http.headers import check_header_name, check_header_value
+from plait.http.headers import check_header_name, encode_header_value
 
 _json_encode = msgspec.json.encode
 
@@ -41,9 +41,9 @@ class Response:
             # PERF: a new response has no headers yet, so each one is checked and appended (no replace scan).
             raw = self.headers.raw
             for key, value in headers.items():
-                raw.append(
-                    (check_header_name(key).lower().encode("latin-1"), check_header_value(key, value).encode("latin-1"))
-                )
+                raw.append((check_header_name(key).lower().encode("latin-1"), encode_header_value(key, value)))
+        if media_type is not None:  # the class's own media type is trusted; a caller's is checked
+            encode_header_value("content-type", media_type)
         self._init_headers(media_type or self.media_type)
 
     def render(self, content: Any) -> bytes:

@@ -38,7 +38,7 @@ from anyio import AsyncFile
 from plait._types import Receive, Scope, Send
 from plait.datastructures import Headers, MutableHeaders
 from plait.responses.base import PlainTextResponse, Response
-from plait.responses.streaming import send_until_disconnect
+from plait.responses.streaming import log_disconnect, send_until_disconnect
 
 MAX_RANGES = 16
 """The most ranges one ``Range`` header may ask for; above it the whole file is sent."""
@@ -351,7 +351,8 @@ class FileResponse(Response):
             return
         async with file:
             await send(start)
-            await send_until_disconnect(receive, send, functools.partial(self._send_body, file, plan))
+            if not await send_until_disconnect(receive, send, functools.partial(self._send_body, file, plan)):
+                log_disconnect(scope, "while the file was sent")
 
 
 def _check_preconditions(method: str, request: Headers, etag: str, mtime: int) -> int | None:

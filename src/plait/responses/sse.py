@@ -28,7 +28,7 @@ import msgspec
 
 from plait._types import Message, Receive, Scope, Send
 from plait.responses.base import Response
-from plait.responses.streaming import close_quietly, send_until_disconnect
+from plait.responses.streaming import close_quietly, log_disconnect, send_until_disconnect
 
 __all__ = ["EventSourceResponse", "ServerSentEvent"]
 
@@ -234,7 +234,8 @@ class EventSourceResponse(Response):
             return
         iterator = aiter(content) if isinstance(content, AsyncIterable) else iter(content)
         try:
-            await send_until_disconnect(receive, send, functools.partial(self._stream, iterator))
+            if not await send_until_disconnect(receive, send, functools.partial(self._stream, iterator)):
+                log_disconnect(scope, "while the events streamed")
         finally:
             # However the stream ended, close the iterator now so the user's cleanup runs.
             await close_quietly(iterator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -16,6 +17,15 @@ Chunk = bytes | str
 Content = AsyncIterable[Chunk] | Iterable[Chunk]
 
 _DONE = object()
+_logger = logging.getLogger("plait.error")
+
+
+def log_disconnect(scope: Scope, when: str) -> None:
+    """The one line (at debug level, on the ``plait.error`` logger) for a client that went away.
+
+    A vanished client is not an error: browsers close tabs and cancel uploads all the time.
+    """
+    _logger.debug("The client disconnected %s: %s %s", when, scope.get("method"), scope.get("path"))
 
 
 class _ClientDisconnected(Exception):
@@ -160,7 +170,8 @@ class StreamingResponse(Response):
         content = self.content
         iterator = aiter(content) if isinstance(content, AsyncIterable) else iter(content)
         try:
-            await send_until_disconnect(receive, send, functools.partial(self._stream, iterator))
+            if not await send_until_disconnect(receive, send, functools.partial(self._stream, iterator)):
+                log_disconnect(scope, "while the response streamed")
         finally:
             # Whether the stream finished, failed or the client left, close the iterator so the
             # user's ``finally`` blocks run now rather than whenever it is garbage collected.

@@ -11,6 +11,9 @@ from typing_extensions import Unpack
 from plait._types import ASGIApp
 from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError
+from plait.routing.callnext import function_middleware
+from plait.routing.hooks import HookKind, Hooks
+from plait.routing.options import check_options
 from plait.routing.stack import Middleware
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,15 +33,25 @@ class RouteOptions(TypedDict, total=False):
     tags: list[str]
     summary: str
     description: str
+    response_description: str
     deprecated: bool
     include_in_schema: bool
-    responses: dict[int, Any]
+    responses: dict[int | str, Any]
     """Extra documented responses: status -> type or description."""
     dependencies: Sequence[Depends]
     """Providers run before the handler for their side effects (checks, auth)."""
     operation_id: str
     response_class: type[Any]
-    """A Response subclass used to wrap the return value (e.g. HTMLResponse)."""
+    """A Response subclass that shapes the result: a str returned to RedirectResponse is its target,
+    a path to FileResponse is the file, a generator to EventSourceResponse is the event stream."""
+    response_model: Any
+    """The type the result is validated and filtered to (instead of the return annotation); None: any value."""
+    response_model_exclude_unset: bool
+    """Leave out top-level fields the returned dict or pydantic model did not set."""
+    response_model_include: set[str] | frozenset[str]
+    """Only these top-level fields are sent."""
+    response_model_exclude: set[str] | frozenset[str]
+    """These top-level fields are never sent."""
     origins: Sequence[str]
     """WebSocket routes only: the ``Origin`` values allowed to connect (others are refused with 403)."""
 
@@ -76,6 +89,28 @@ class Placed:
     tags: tuple[str, ...]
     dependencies: tuple[Depends, ...]
     chain: tuple[Router, ...]
+    responses: dict[int | str, Any] = field(default_factory=dict)
+    """Documented extra responses, merged outermost first: routers, include_router() calls, the route."""
+
+
+@dataclass(frozen=True)
+class Included:
+    """One ``include_router()`` call: the child and what the call adds to each of its routes."""
+
+    router: Router
+    prefix: str = ""
+    tags: tuple[str, ...] = ()
+    dependencies: tuple[Depends, ...] = ()
+    responses: dict[int | str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Inherited:
+    """What the routers and include calls above a router give its routes (outermost first)."""
+
+    tags: tuple[str, ...] = ()
+    dependencies: tuple[Depends, ...] = ()
+    responses: tuple[tuple[int | str, Any], ...] = ()
 
 
 class Router:
@@ -96,17 +131,24 @@ class Router:
         dependencies: Sequence[Depends] = (),
         middleware: Sequence[Middleware] = (),
         exception_handlers: dict[ExceptionKey, ExceptionHandler] | None = None,
+        responses: dict[int | str, Any] | None = None,
     ) -> None:
         _check_prefix(prefix)
+        check_options(f"Router {name or prefix or '(unnamed)'!r}", {"tags": tags, "dependencies": dependencies})
+        if responses is not None:
+            check_options(f"Router {name or prefix or '(unnamed)'!r}", {"responses": responses})
         self.prefix = prefix
         self.name = name
         self.tags = list(tags)
         self.dependencies = list(dependencies)
-        self.middleware = list(middleware)
+        self.responses: dict[int | str, Any] = dict(responses or {})
+        self.built = False  # set once an app compiled this router: later routes would never be served
+        self.user_middleware = list(middleware)  # outermost first (see plait.routing.stack)
+        self.hooks = Hooks()
         self.exception_handlers: dict[ExceptionKey, ExceptionHandler] = dict(exception_handlers or {})
         self.routes: list[Route] = []
         self.mounts: list[Mount] = []
-        self.children: list[tuple[Router, str]] = []
+        self.children: list[Included] = []
 
     # -- declaring routes -------------------------------------------------------------------------
 
@@ -117,13 +159,19 @@ class Router:
         methods: Sequence[str] = ("GET",),
         **options: Unpack[RouteOptions],
     ) -> Route:
-        """Register ``endpoint`` for ``methods`` at ``path``; GET also answers HEAD."""
+        """Register ``endpoint`` for ``methods`` at ``path``; GET also answers HEAD.
+
+        Every option is checked here: an unknown one (``status=201``) raises a ConfigurationError
+        naming the nearest valid option (``status_code``).
+        """
         wanted = frozenset(m.upper() for m in methods)
         unknown = wanted - HTTP_METHODS
         if unknown:
             raise ConfigurationError(f"Route {path!r}: unknown HTTP method(s) {sorted(unknown)}.")
         if not callable(endpoint):
             raise ConfigurationError(f"Route {path!r}: the endpoint {endpoint!r} is not callable.")
+        self._check_open(f"route {path!r}")
+        check_options(f"{'/'.join(sorted(wanted))} {path} ({_describe(endpoint)})", options)
         route = Route(path, endpoint, wanted, options)
         self.routes.append(route)
         return route
@@ -145,6 +193,8 @@ class Router:
             raise ConfigurationError(
                 f"WebSocket route {path!r}: {getattr(endpoint, '__qualname__', endpoint)!r} must be an async def."
             )
+        self._check_open(f"WebSocket route {path!r}")
+        check_options(f"WebSocket {path} ({_describe(endpoint)})", options, websocket=True)
         route = Route(path, endpoint, frozenset({WEBSOCKET}), options)
         self.routes.append(route)
         return route
@@ -188,23 +238,92 @@ class Router:
 
     # -- composition ------------------------------------------------------------------------------
 
-    def include_router(self, router: Router, *, prefix: str = "") -> None:
-        """Serve ``router``'s routes under this one, at ``prefix`` + the router's own prefix."""
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] = (),
+        dependencies: Sequence[Depends] = (),
+        responses: dict[int | str, Any] | None = None,
+    ) -> None:
+        """Serve ``router``'s routes under this one, at ``prefix`` + the router's own prefix.
+
+        ``tags``, ``dependencies`` and ``responses`` are added to each of its routes, outside the
+        router's own (so these dependencies run first).
+
+        >>> api, users = Router(prefix="/api"), Router(prefix="/users")
+        >>> api.include_router(users, tags=["users"], responses={404: {"description": "No such user"}})
+        """
         _check_prefix(prefix)
         if router is self:
             raise ConfigurationError("A router cannot include itself.")
-        self.children.append((router, prefix))
+        self._check_open(f"include_router() of {router.name or router.prefix or 'a router'!r}")
+        extra: dict[str, Any] = {"tags": tags, "dependencies": dependencies, "responses": responses or {}}
+        check_options(f"include_router({router.name or router.prefix or '(unnamed)'!r})", extra)
+        self.children.append(Included(router, prefix, tuple(tags), tuple(dependencies), dict(responses or {})))
 
     def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
         """Serve any ASGI app under ``path``; it sees the rest of the path, ``root_path`` holds the prefix."""
         _check_prefix(path)
         if not path:
             raise ConfigurationError("mount() needs a non-empty path such as '/legacy'.")
+        self._check_open(f"mount({path!r})")
         self.mounts.append(Mount(path, app, name))
 
+    def _check_open(self, what: str) -> None:
+        if self.built:
+            raise ConfigurationError(
+                f"Cannot add {what}: the app has already started (built on its first request or at startup), so "
+                "it would never be served. Declare every route, router and mount before startup, at import time."
+            )
+
+    def seal(self) -> None:
+        """Refuse new routes from now on (called by the app once it has compiled this router)."""
+        self.built = True
+        for child in self.children:
+            child.router.seal()
+
     def add_middleware(self, cls: Callable[..., ASGIApp], /, **options: Any) -> None:
-        """Wrap this router's routes (only them) in a middleware; the first added is outermost."""
-        self.middleware.append(Middleware(cls, **options))
+        """Wrap this router's routes (only them; the app's: every request) in a middleware.
+
+        As in Starlette, the last added runs first (it becomes the outermost).
+        """
+        self._check_open(f"middleware {getattr(cls, '__name__', cls)}")
+        self.user_middleware.insert(0, Middleware(cls, **options))
+
+    def middleware(self, kind: str) -> Callable[[F], F]:
+        """Declare function middleware: ``@app.middleware("http")`` on ``async def mw(request, call_next)``.
+
+        ``call_next(request)`` returns the Response of the rest of the app, whose status and headers the
+        middleware may change before returning it. Counted like :meth:`add_middleware` (last declared
+        runs first); on a router it wraps only that router's routes.
+        """
+
+        def decorator(fn: F) -> F:
+            declared = function_middleware(kind, fn)
+            self._check_open(f"middleware {getattr(fn, '__qualname__', fn)}")
+            self.user_middleware.insert(0, declared)
+            return fn
+
+        return decorator
+
+    def _hook(self, kind: HookKind, fn: F) -> F:
+        self._check_open(f"@{kind} {getattr(fn, '__qualname__', fn)}")
+        self.hooks.add(kind, fn)
+        return fn
+
+    def before_request(self, fn: F) -> F:
+        """Run ``fn()`` or ``fn(request)`` before each of this router's routes; a returned value answers instead."""
+        return self._hook("before_request", fn)
+
+    def after_request(self, fn: F) -> F:
+        """Run ``fn(response)`` or ``fn(request, response)`` as each response begins; return the response."""
+        return self._hook("after_request", fn)
+
+    def teardown_request(self, fn: F) -> F:
+        """Run ``fn(exc)`` or ``fn(request, exc)`` after each response, always (``exc`` is None on success)."""
+        return self._hook("teardown_request", fn)
 
     def add_exception_handler(self, key: ExceptionKey, handler: ExceptionHandler) -> None:
         """Handle an exception class (or an HTTP status code) raised by this router's routes."""
@@ -221,7 +340,9 @@ class Router:
 
     # -- flattening (startup only) ----------------------------------------------------------------
 
-    def walk(self, prefix: str = "", chain: tuple[Router, ...] = ()) -> Iterator[Placed | tuple[str, Mount]]:
+    def walk(
+        self, prefix: str = "", chain: tuple[Router, ...] = (), inherited: _Inherited | None = None
+    ) -> Iterator[Placed | tuple[str, Mount]]:
         """Every route and mount below this router, with what its routers contribute."""
         if self in chain:
             raise ConfigurationError(
@@ -230,21 +351,37 @@ class Router:
             )
         here = prefix + self.prefix
         chain = (*chain, self)
+        above = inherited or _Inherited()
+        mine = _Inherited(
+            (*above.tags, *self.tags),
+            (*above.dependencies, *self.dependencies),
+            (*above.responses, *self.responses.items()),
+        )
         for route in self.routes:
-            yield self._place(route, here, chain)
+            yield self._place(route, here, chain, mine)
         for mount in self.mounts:
             yield here + mount.path, mount
-        for child, child_prefix in self.children:
-            yield from child.walk(here + child_prefix, chain)
+        for child in self.children:
+            given = _Inherited(
+                (*mine.tags, *child.tags),
+                (*mine.dependencies, *child.dependencies),
+                (*mine.responses, *child.responses.items()),
+            )
+            yield from child.router.walk(here + child.prefix, chain, given)
 
     @staticmethod
-    def _place(route: Route, prefix: str, chain: tuple[Router, ...]) -> Placed:
+    def _place(route: Route, prefix: str, chain: tuple[Router, ...], inherited: _Inherited) -> Placed:
         names = [r.name for r in chain if r.name]
         name = route.options.get("name") or ".".join([*names, route.name])
-        tags = [t for r in chain for t in r.tags] + list(route.options.get("tags", []))
-        deps = [d for r in chain for d in r.dependencies] + list(route.options.get("dependencies", []))
+        tags = [*inherited.tags, *route.options.get("tags", [])]
+        deps = [*inherited.dependencies, *route.options.get("dependencies", [])]
+        responses = {**dict(inherited.responses), **route.options.get("responses", {})}
         path = prefix + route.path if route.path != "/" or not prefix else prefix
-        return Placed(route, path, name, tuple(dict.fromkeys(tags)), tuple(deps), chain)
+        return Placed(route, path, name, tuple(dict.fromkeys(tags)), tuple(deps), chain, responses)
+
+
+def _describe(endpoint: Callable[..., Any]) -> str:
+    return str(getattr(endpoint, "__qualname__", None) or repr(endpoint))
 
 
 def _check_prefix(prefix: str) -> None:

@@ -1,4 +1,13 @@
-"""Middleware declarations, applied once at startup to build a plain ASGI chain."""
+"""Middleware declarations, applied once at startup to build a plain ASGI chain.
+
+Ordering, as Starlette users expect it:
+
+* ``Plait(middleware=[A, B])``: the first in the list is the outermost (A sees the request first);
+* ``app.add_middleware(C)`` and ``@app.middleware("http")``: the last added is the outermost, so
+  after the two calls ``add_middleware(C); add_middleware(D)`` the chain is ``D -> C -> A -> B -> app``.
+
+``Router.user_middleware`` holds the declarations in chain order, outermost first.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,9 @@ class Middleware:
 
     The class is called as ``cls(app, **options)`` and must return a plain ASGI app. The first
     middleware in a list is the outermost: it sees the request first and the response last.
+
+    >>> Middleware(dict, level=1)
+    Middleware(dict, {'level': 1})
     """
 
     __slots__ = ("cls", "options")

@@ -357,6 +357,11 @@ class TestClient(httpx.Client):
     (A Plait app answers its handlers' unexpected errors with a 500 itself and logs them on the
     ``plait.error`` logger, so for Plait this matters for errors in raw ASGI middleware.)
     ``backend`` picks the anyio event loop the app runs on (``"asyncio"`` or ``"trio"``).
+
+    Redirects are followed (``follow_redirects=False``, here or per request, shows the 3xx itself).
+    Cookies the app sets are sent back on later requests, as a browser would: those without
+    ``Secure`` on ``http://testserver``; ``Secure`` ones (Plait's ``set_cookie`` default) only over
+    HTTPS, so test them with ``TestClient(app, base_url="https://testserver")``.
     """
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
@@ -382,6 +387,7 @@ class TestClient(httpx.Client):
         self._app_state: dict[str, Any] | None = None
         self._open: set[_Closable] = set()
         self._exit = contextlib.ExitStack()
+        options.setdefault("follow_redirects", True)  # as Starlette's TestClient: pass False to see the 3xx
         super().__init__(base_url=base_url, transport=_SyncTransport(self), **options)
 
     def _portal_for_request(self) -> AbstractContextManager[anyio.from_thread.BlockingPortal]:
@@ -537,6 +543,7 @@ class AsyncTestClient(httpx.AsyncClient):
         self._app_state: dict[str, Any] | None = None
         self._open: set[_AsyncBody] = set()
         self._exit = contextlib.AsyncExitStack()
+        options.setdefault("follow_redirects", True)
         super().__init__(base_url=base_url, transport=_AsyncTransport(self), **options)
 
     async def __aenter__(self) -> Self:

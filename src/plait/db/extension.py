@@ -1,0 +1,145 @@
+"""``Database``: the extension that opens the engine for the app's life and provides sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from plait.db.engine import create_engine, database_url
+from plait.db.errors import connection_lost, pool_exhausted
+from plait.db.sessions import CommitBeforeResponse, session_scope, uses
+from plait.db.settings import DatabaseSettings
+from plait.di.markers import Depends
+from plait.exceptions import ConfigurationError
+from plait.extensions import Extension
+from plait.routing.router import WEBSOCKET, ExceptionHandler, ExceptionKey
+from plait.settings import load_settings
+
+if TYPE_CHECKING:
+    import click
+
+    from plait._types import ASGIApp
+    from plait.app import CompiledRoute, Plait
+
+
+class Database(Extension):
+    """SQLAlchemy's async engine for the app's life, and an ``AsyncSession`` per request.
+
+    ``url`` wins over ``PLAIT_DATABASE_URL``; with neither, a SQLite file ``db.sqlite3`` sits next to
+    the module that created this ``Database``. Other settings come from ``PLAIT_DATABASE_*``
+    variables (:class:`~plait.db.DatabaseSettings`) unless ``settings`` is given.
+
+    >>> from plait import Plait
+    >>> app = Plait()
+    >>> db = app.install(Database("sqlite+aiosqlite:///:memory:"))
+    >>> _ = app.build()
+    >>> db.url.drivername
+    'sqlite+aiosqlite'
+    """
+
+    name = "database"
+    settings_type = DatabaseSettings
+    pytest_plugins = ("plait.db.testing",)
+    settings: DatabaseSettings
+
+    def __init__(self, url: str | None = None, *, settings: DatabaseSettings | None = None) -> None:
+        self._url = url
+        self._given = settings
+        caller = inspect.currentframe()
+        module_file = caller.f_back.f_globals.get("__file__") if caller and caller.f_back else None
+        self._home = Path(module_file).resolve().parent if module_file else Path.cwd()
+        self._engine: AsyncEngine | None = None
+        self._maker: async_sessionmaker[AsyncSession] | None = None
+        self.url: URL | None = None
+
+    def load_settings(self) -> DatabaseSettings:
+        settings = self._given if self._given is not None else load_settings(DatabaseSettings)
+        if self._url is not None:
+            settings = DatabaseSettings(**{**_as_dict(settings), "database_url": self._url})
+        return settings
+
+    def setup(self, app: Plait[Any]) -> None:
+        self.url = database_url(self.settings.database_url, self._home)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, while the app runs (between lifespan startup and shutdown)."""
+        if self._engine is None:
+            raise ConfigurationError(
+                "The database engine exists only while the app runs; use it inside the lifespan "
+                "(a request, `async with app.running():`, or a TestClient block)."
+            )
+        return self._engine
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self) -> AsyncIterator[None]:
+        assert self.url is not None  # set by setup(), which runs before any lifespan
+        self._engine = create_engine(self.url, self.settings)
+        self._maker = async_sessionmaker(self._engine, expire_on_commit=False)
+        try:
+            yield
+        finally:
+            engine, self._engine, self._maker = self._engine, None, None
+            await engine.dispose()
+
+    def lifespan(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._lifespan()
+
+    @contextlib.asynccontextmanager
+    async def isolated(self) -> AsyncIterator[AsyncConnection]:
+        """Run every session opened inside the block in one transaction, rolled back at the end (for tests).
+
+        Sessions join the transaction through savepoints, so a handler's commit or rollback works as
+        usual and nothing outlives the block. All sessions share one connection meanwhile: run the
+        requests of one test one after another.
+        """
+        async with self.engine.connect() as connection:
+            transaction = await connection.begin()
+            previous = self._maker
+            self._maker = async_sessionmaker(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+            try:
+                yield connection
+            finally:
+                self._maker = previous
+                await transaction.rollback()
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The provider behind ``db: AsyncSession``: one session per request (or task, or call)."""
+        if self._maker is None:
+            self.engine  # noqa: B018 - raises the explanation
+        async with session_scope(self._maker) as session:  # type: ignore[arg-type]
+            yield session
+
+    def _engine_value(self) -> AsyncEngine:
+        return self.engine
+
+    def providers(self) -> Mapping[Any, Depends]:
+        return {AsyncSession: Depends(self.session), AsyncEngine: Depends(self._engine_value)}
+
+    def exception_handlers(self) -> Mapping[ExceptionKey, ExceptionHandler]:
+        return {sa_exc.TimeoutError: pool_exhausted, sa_exc.DBAPIError: connection_lost}
+
+    def wrap_route(self, route: CompiledRoute, endpoint: ASGIApp) -> ASGIApp:
+        if WEBSOCKET in route.placed.route.methods:
+            return endpoint  # a WebSocket's session commits when the handler returns
+        if not any(uses(plan, self.session) for plan in (route.plan, *route.guards)):
+            return endpoint  # PERF: routes without a session are served unwrapped
+        return CommitBeforeResponse(endpoint, route.placed.chain[0])
+
+    def commands(self) -> Sequence[click.Command]:
+        from plait.db.cli import db_group
+
+        return [db_group]
+
+
+def _as_dict(settings: DatabaseSettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in settings.__struct_fields__}
