@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -156,3 +157,12 @@ def test_template_is_frozen_and_hashable() -> None:
     assert hash(template) == hash(parse_path("/a/{b}"))
     with pytest.raises(AttributeError):
         template.path = "/other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("path", "fix"),
+    [("/user/<int:id>", "{id:int}"), ("/user/<name>", "{name}"), ("/files/<path:rest>", "{rest:path}")],
+)
+def test_flask_angle_brackets_are_refused_with_the_plait_spelling(path: str, fix: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(fix)):
+        parse_path(path)

@@ -4,8 +4,9 @@ Both import the app themselves from ``"module:attr"``, in each worker process, a
 lifespan (startup and shutdown). Both run on uvloop where it is installed (a Plait dependency
 everywhere but Windows), and both get the app's ``Settings.max_header_size`` as their own limit
 on the request head where they have one (granian's HTTP/1 buffer and HTTP/2 header list,
-uvicorn's h11 event size), so an oversized head is refused before it reaches Python. Plait checks
-the limit itself as well (431), whatever the server.
+uvicorn's h11 event size), plus room for the request line, so a far oversized head is refused
+(431) before it reaches Python. Those server limits are approximate, so Plait counts the headers
+itself as well and answers 431 with a problem document, whatever the server.
 
 >>> config = ServerConfig("app:app", Path("."), host="127.0.0.1", port=8000, reload=True)
 >>> start_server("granian", config)  # doctest: +SKIP
@@ -42,7 +43,8 @@ class ServerConfig:
     """The app's ``Settings.max_header_size``, passed on to the server."""
 
 
-# Room for the request line and the blank line that ends the head, on top of the headers themselves.
+# Room for the request line and the blank line that ends the head, on top of the headers themselves;
+# also the smallest HTTP/1 buffer granian (hyper) accepts.
 HEAD_SLACK = 8 * 1024
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from plait.exceptions import ConfigurationError
+
 
 @dataclass(frozen=True, slots=True)
 class Depends:
@@ -29,3 +31,15 @@ class Depends:
     dependency: Callable[..., Any] | None = None
     use_cache: bool = True
     scope: Literal["request", "app"] = "request"
+
+    def __post_init__(self) -> None:
+        # Checked here, where the mistake is written: a wrong scope would otherwise quietly mean "request".
+        if self.dependency is not None and not callable(self.dependency):
+            raise ConfigurationError(
+                f"Depends({self.dependency!r}): the provider must be a function or a class, e.g. Depends(get_db)."
+            )
+        if self.scope not in ("request", "app"):
+            raise ConfigurationError(
+                f"Depends(scope={self.scope!r}) is not a Plait scope; use scope='request' (the default: made per "
+                "request, code after yield runs after the response) or scope='app' (made once at startup)."
+            )

@@ -20,7 +20,8 @@ from plait.codec.types import describe, is_pydantic_type, strip_optional, unwrap
 from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError, DependencyError
 from plait.params.extractors import BodyExtractor
-from plait.params.markers import REQUIRED
+from plait.params.markers import REQUIRED, Param
+from plait.params.metadata import for_pydantic
 from plait.params.signature import AsyncExtractor, BodyField, SyncExtractor, analyze, find_marker
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "WEBSOCKET"})
@@ -165,11 +166,14 @@ class PlanCompiler:
     ) -> None:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             return
-        depends: Depends | None = find_marker(annotation, param.default, Depends)
+        where = f"{owner}: parameter {param.name!r}"
+        depends: Depends | None = find_marker(annotation, param.default, Depends, where)
+        if depends is not None and find_marker(annotation, param.default, Param, where) is not None:
+            raise ConfigurationError(f"{where} has both Depends(...) and a request marker; keep one of them.")
         if depends is None and self.providers:
             depends = self.providers.get(unwrap_annotated(annotation)[0])
         if depends is not None:
-            provider = provider_of(depends, annotation, f"{owner}: parameter {param.name!r}")
+            provider = provider_of(depends, annotation, where)
             app_scoped = depends.scope == "app"
             sub = self._compile(provider, frozenset() if app_scoped else path_params, plan.lists_from_query)
             if depends.scope == "app" and sub.needs_request:
@@ -215,7 +219,8 @@ def _pydantic_body(owner: str, name: str, fields: list[BodyField]) -> Any:
     import pydantic
 
     members: Any = {
-        f.name: (f.tp, pydantic.Field(... if f.default is REQUIRED else f.default, alias=f.key)) for f in fields
+        f.name: (for_pydantic(f.tp), pydantic.Field(... if f.default is REQUIRED else f.default, alias=f.key))
+        for f in fields
     }
     try:
         return pydantic.create_model(name, **members)

@@ -18,7 +18,6 @@ body), generators as streams (JSON lines, text, or server-sent events), and no b
 from __future__ import annotations
 
 import collections.abc
-import difflib
 import inspect
 import typing
 from collections.abc import Mapping
@@ -26,7 +25,6 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from plait.codec.types import is_union, unwrap_annotated
-from plait.exceptions import ConfigurationError
 from plait.openapi.schema import SchemaRegistry
 from plait.responses import EventSourceResponse, FileResponse, RedirectResponse, Response
 
@@ -45,7 +43,6 @@ _PROBLEM_MEDIA = "application/problem+json"
 _JSON_LINES = "application/jsonl"
 _STRING: JSON = {"type": "string"}
 _BINARY: JSON = {"type": "string", "format": "binary"}
-_DECLARED_KEYS = ("model", "description", "content", "headers", "links")
 _STREAMS = frozenset(
     {
         collections.abc.Iterator,
@@ -170,15 +167,10 @@ class ResponseBuilder:
         return response
 
     def _declared_mapping(self, code: int | str, spec: Mapping[str, Any], response: JSON) -> None:
-        """FastAPI's shape: ``{"model": Item, "description": "...", "content": {...}, "headers": {...}}``."""
-        for key in spec:
-            if key not in _DECLARED_KEYS and not str(key).startswith("x-"):
-                close = difflib.get_close_matches(str(key), _DECLARED_KEYS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigurationError(
-                    f"responses[{code!r}] has no key {key!r}{hint}; it takes {', '.join(_DECLARED_KEYS)}, "
-                    'e.g. {"model": Item, "description": "The item."}.'
-                )
+        """FastAPI's shape: ``{"model": Item, "description": "...", "content": {...}, "headers": {...}}``.
+
+        Its keys were checked where the route was declared (plait.routing.options).
+        """
         response.update((k, v) for k, v in spec.items() if k not in ("model", "content"))
         # Media types are added to what the route already documents (an image beside the JSON, say).
         content: JSON = {media: dict(value) for media, value in response.get("content", {}).items()}

@@ -265,13 +265,18 @@ class FormFieldExtractor:
 
 
 class FormModelExtractor:
-    """The whole form converted into one Struct/dataclass/pydantic model."""
+    """The whole form converted into one Struct/dataclass/pydantic model.
 
-    __slots__ = ("declared", "fields", "marker", "tp")
+    As for :class:`ModelExtractor`, a model that forbids unknown fields also receives the form's
+    other fields, so an unexpected one is a 422 naming it rather than silently dropped.
+    """
 
-    def __init__(self, tp: Any, fields: Mapping[str, bool]) -> None:
+    __slots__ = ("declared", "fields", "forbid_extra", "marker", "tp")
+
+    def __init__(self, tp: Any, fields: Mapping[str, bool], *, forbid_extra: bool = False) -> None:
         self.tp = tp
         self.fields = dict(fields)
+        self.forbid_extra = forbid_extra
         self.declared: Any = tp
         self.marker: Param | None = None
 
@@ -282,4 +287,6 @@ class FormModelExtractor:
             found = form.getlist(name)
             if found:
                 data[name] = found if many else found[-1]
+        if self.forbid_extra:
+            data.update((key, form[key]) for key in form if key not in self.fields)
         return convert_value(data, self.tp, ("body",))

@@ -16,7 +16,11 @@ Decided once per parameter, at startup:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import operator
+import types
+import typing
 from typing import Annotated, Any
 
 import msgspec
@@ -80,3 +84,24 @@ def pydantic_annotated(base: Any, metas: tuple[msgspec.Meta, ...], found: tuple[
     bounds = {key: getattr(meta, key) for meta in metas for key in _BOUNDS if getattr(meta, key) is not None}
     extra = (pydantic.Field(**bounds),) if bounds else ()
     return Annotated[(base, *extra, *found)]
+
+
+def for_pydantic(tp: Any) -> Any:
+    """``tp`` with its ``msgspec.Meta`` constraints (``Body(gt=0)``, ``Query(max_length=3)``) as pydantic ``Field``s.
+
+    pydantic ignores ``msgspec.Meta``, so a value validated by pydantic (a member of a merged pydantic
+    body) would silently lose them. ``Optional`` wrappers are looked through.
+
+    >>> import pydantic
+    >>> pydantic.TypeAdapter(for_pydantic(Annotated[int, msgspec.Meta(gt=0)] | None)).validate_python(1)
+    1
+    """
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        base, *metadata = typing.get_args(tp)
+        metas = tuple(m for m in metadata if isinstance(m, msgspec.Meta))
+        others = tuple(m for m in metadata if not isinstance(m, msgspec.Meta))
+        return pydantic_annotated(base, metas, others) if metas else tp
+    if origin is typing.Union or origin is types.UnionType:
+        return functools.reduce(operator.or_, [for_pydantic(arg) for arg in typing.get_args(tp)])
+    return tp

@@ -73,13 +73,21 @@ class Analyzed:
     body: BodyField | None = None
 
 
-def find_marker(annotation: Any, default: Any, kind: type[Any]) -> Any:
-    """The first marker of ``kind`` in ``Annotated`` metadata or the default, else None."""
+def find_marker(annotation: Any, default: Any, kind: type[Any], where: str = "a parameter") -> Any:
+    """The marker of ``kind`` in ``Annotated`` metadata or the default, else None.
+
+    More than one (``Annotated[str, Query(), Header()]``, or ``Annotated[str, Query()] = Query("x")``)
+    is refused: which one should win is a guess, and a wrong guess silently drops a default or a source.
+    """
     _, metadata = unwrap_annotated(annotation)
-    for item in metadata:
-        if isinstance(item, kind):
-            return item
-    return default if isinstance(default, kind) else None
+    found = [item for item in (*metadata, default) if isinstance(item, kind)]
+    if len(found) > 1:
+        names = " and ".join(f"{type(m).__name__.removesuffix('Param')}(...)" for m in found)
+        raise ConfigurationError(
+            f"{where} has {len(found)} markers ({names}); keep one, e.g. q: Annotated[str, Query(max_length=5)] "
+            '= "x", or q: str = Query("x", max_length=5).'
+        )
+    return found[0] if found else None
 
 
 def analyze(
@@ -96,7 +104,7 @@ def analyze(
     scalars is a repeated query key.
     """
     base, metadata = unwrap_annotated(annotation)
-    marker: Param | None = find_marker(annotation, param.default, Param)
+    marker: Param | None = find_marker(annotation, param.default, Param, f"{owner}: parameter {param.name!r}")
     default = _default(param, marker)
     if marker is None and isinstance(base, type) and issubclass(base, HTTPConnection):
         return Analyzed(sync=RequestExtractor())
@@ -216,7 +224,7 @@ def _form_extractor(owner: str, source: str, name: str, tp: Any, default: Any, m
     if source == "file":
         return _bytes_extractor(owner, name, key, tp, default)
     if is_model_type(tp):
-        return FormModelExtractor(tp, _model_fields(tp))
+        return FormModelExtractor(tp, _model_fields(tp), forbid_extra=_forbids_extra(unwrap_annotated(tp)[0]))
     if is_sequence_type(tp):
         return FormFieldExtractor(key, tp, default, many=True, is_file=False)
     if is_scalar_type(tp):

@@ -102,6 +102,34 @@ def check_options(where: str, options: Mapping[str, Any], *, websocket: bool = F
         check, wanted = _CHECKS[key]
         if not check(value):
             raise ConfigurationError(f"{where}: option {key}= must be {wanted}, not {value!r}.")
+        if key == "responses":
+            _check_responses(where, value)
+
+
+# The keys of FastAPI's ``responses={404: {...}}`` entries that the OpenAPI generator reads.
+_RESPONSE_KEYS = ("model", "description", "content", "headers", "links")
+_CODE_RANGES = frozenset({"1XX", "2XX", "3XX", "4XX", "5XX", "default"})
+
+
+def _check_responses(where: str, responses: Mapping[int | str, Any]) -> None:
+    """Codes and entry keys of ``responses=``, checked now rather than when the document is first built."""
+    for code, spec in responses.items():
+        text = str(code)
+        if text not in _CODE_RANGES and not (text.isdigit() and 100 <= int(text) <= 599):
+            raise ConfigurationError(
+                f"{where}: responses key {code!r} is not a status code; use an int from 100 to 599, "
+                "'4XX'-style ranges or 'default'."
+            )
+        if not isinstance(spec, Mapping):
+            continue  # a description string, a model type or a Response class
+        for entry in spec:
+            if entry not in _RESPONSE_KEYS and not str(entry).startswith("x-"):
+                near = difflib.get_close_matches(str(entry), _RESPONSE_KEYS, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ConfigurationError(
+                    f"{where}: responses[{code!r}] has no key {entry!r}{hint}; it takes "
+                    f'{", ".join(_RESPONSE_KEYS)}, e.g. {{"model": Item, "description": "The item."}}.'
+                )
 
 
 def _unknown(key: str, allowed: frozenset[str], websocket: bool) -> str:
@@ -113,3 +141,37 @@ def _unknown(key: str, allowed: frozenset[str], websocket: bool) -> str:
     near = difflib.get_close_matches(key, sorted(allowed), n=1)
     hint = f"did you mean {near[0]!r}? " if near else ""
     return f"unknown route option {key!r}; {hint}Valid options: {', '.join(sorted(allowed))}."
+
+
+# Flask and FastAPI app/blueprint methods Plait does not have, with the Plait way: an AttributeError
+# that says what to write instead, rather than Python's bare "has no attribute".
+_FOREIGN_ATTRIBUTES = {
+    "run": "start the app with `plait run module:app` (development) or `plait serve module:app`",
+    "errorhandler": "use @app.exception_handler(404) or @app.exception_handler(SomeError)",
+    "register_blueprint": "a Router is Plait's blueprint: app.include_router(router, prefix=...)",
+    "add_url_rule": "use app.route(path, methods=[...])(handler)",
+    "api_route": "use @app.route(path, methods=[...])",
+    "add_api_route": "use app.route(path, methods=[...])(handler)",
+    "add_api_websocket_route": "use app.websocket(path)(handler)",
+    "websocket_route": "use @app.websocket(path)",
+    "on_event": "use @app.on_startup / @app.on_shutdown, or Plait(lifespan=...)",
+    "add_event_handler": "use app.on_startup(fn) / app.on_shutdown(fn), or Plait(lifespan=...)",
+    "before_first_request": "use @app.on_startup",
+    "before_app_request": "put @before_request on the app itself",
+    "test_client": "use TestClient(app) from plait.testing",
+    "config": "use app.settings (typed, read from PLAIT_* environment variables)",
+    "logger": "use logging.getLogger(__name__)",
+    "url_path_for": "use app.url_for(name, **params)",
+    "exception_handlers_for": "use app.exception_handlers",
+}
+
+
+def foreign_attribute(owner: str, name: str) -> AttributeError:
+    """The AttributeError for ``owner.name``; for a Flask/FastAPI name it says what to write in Plait.
+
+    >>> print(foreign_attribute("Plait", "on_event"))
+    'Plait' object has no attribute 'on_event': use @app.on_startup / @app.on_shutdown, or Plait(lifespan=...).
+    """
+    instead = _FOREIGN_ATTRIBUTES.get(name)
+    message = f"{owner!r} object has no attribute {name!r}"
+    return AttributeError(f"{message}: {instead}." if instead else message, name=name)

@@ -10,6 +10,8 @@ from plait.exceptions import ConfigurationError
 from plait.routing.converters import Converter, get_converter
 
 _PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_][A-Za-z0-9_]*))?\}$")
+# Flask/Werkzeug's spelling, <name> or <converter:name>: refused, since as a literal it would silently 404.
+_ANGLE = re.compile(r"^<(?:([A-Za-z_][A-Za-z0-9_]*):)?([A-Za-z_][A-Za-z0-9_]*)>$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,13 @@ def parse_path(path: str) -> PathTemplate:
 def _segment(path: str, part: str) -> Segment:
     match = _PARAM.match(part)
     if match is None:
+        angle = _ANGLE.match(part)
+        if angle is not None:
+            kind, name = angle.groups()
+            spelled = f"{{{name}:{kind}}}" if kind else f"{{{name}}}"
+            raise ConfigurationError(
+                f"Route {path!r}: {part!r} is Flask's spelling of a path parameter; Plait writes {spelled}."
+            )
         if "{" in part or "}" in part:
             raise ConfigurationError(
                 f"Route {path!r}: segment {part!r} is not a valid parameter; write a whole segment as "

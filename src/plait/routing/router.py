@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from typing_extensions import Unpack
 
@@ -13,7 +13,7 @@ from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError
 from plait.routing.callnext import function_middleware
 from plait.routing.hooks import HookKind, Hooks
-from plait.routing.options import check_options
+from plait.routing.options import check_options, foreign_attribute
 from plait.routing.stack import Middleware
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +121,12 @@ class Router:
     ... def get_user(id: int) -> dict[str, int]:
     ...     return {"id": id}
     """
+
+    if not TYPE_CHECKING:  # pragma: no branch - at run time only, so mypy still reports a misspelt attribute
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for attributes that do not exist: Flask/FastAPI names get the Plait way.
+            raise foreign_attribute(type(self).__name__, name)
 
     def __init__(
         self,
