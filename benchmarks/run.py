@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 from harness import environment
-from harness.config import BY_KEY, FULL, QUICK, RAW, SCENARIO_BY_KEY, Plan
+from harness.config import BY_KEY, FULL, PLAIT, QUICK, RAW, SCENARIO_BY_KEY, Plan
 
 SCRIPT = Path(__file__).resolve()
 
@@ -40,6 +40,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-startup", action="store_true", help="skip import-time and memory measurements")
     parser.add_argument("--check", action="store_true", help="only start the servers and check every answer")
     parser.add_argument("--output", help="basename of the result files (default: latest, quick or custom)")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve Plait as of git revision REV, side by side (a previous commit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -64,6 +69,10 @@ def build_plan(args: argparse.Namespace) -> tuple[Plan, str]:
             if value < 1:
                 raise SystemExit(f"--{option} must be at least 1.")
             plan, custom = replace(plan, **{option: value}), True
+    if args.baseline:
+        at = plan.frameworks.index(BY_KEY[PLAIT]) + 1 if BY_KEY[PLAIT] in plan.frameworks else 1
+        base = environment.baseline_framework(args.baseline)
+        plan, custom = replace(plan, frameworks=(*plan.frameworks[:at], base, *plan.frameworks[at:])), True
     if custom:
         plan = replace(plan, name=f"custom ({plan.name})")
     name = args.output or ("custom" if custom else plan.name.replace("full", "latest"))

@@ -15,7 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from harness.config import PEERS_DIR, REPO_DIR, REQUIREMENTS
+from harness.config import GENERATED_DIR, PEERS_DIR, REPO_DIR, REQUIREMENTS, Framework
 
 STAMP = PEERS_DIR / ".installed"
 REEXEC_MARK = "PLAIT_BENCH_REEXEC"
@@ -153,3 +153,29 @@ def _first_line(argv: list[str]) -> str:
     except OSError:
         return "unknown"
     return ((done.stdout or done.stderr).strip().splitlines() or ["unknown"])[0]
+
+
+def baseline_framework(revision: str) -> Framework:
+    """Export ``src/`` of an earlier commit and describe it as one more framework, served by ``plait_base_app``.
+
+    The export goes to ``.generated/baseline/<sha>/``; the servers find it through ``BENCH_PLAIT_BASELINE``
+    (the harness drops only ``PLAIT_*`` variables from their environment).
+    """
+    try:
+        sha = subprocess.run(
+            [tool("git"), "rev-parse", "--verify", f"{revision}^{{commit}}"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"--baseline {revision!r} is not a commit of this repository: {exc.stderr.strip()}") from None
+    target = GENERATED_DIR / "baseline" / sha
+    if not (target / "src" / "plait").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        git = tool("git")
+        archive = subprocess.run([git, "archive", sha, "src"], cwd=REPO_DIR, capture_output=True, check=True).stdout
+        subprocess.run([tool("tar"), "-x", "-C", str(target)], input=archive, check=True)
+    os.environ["BENCH_PLAIT_BASELINE"] = str(target / "src")
+    return Framework("plait-base", f"Plait @{sha[:7]}", "plait_base_app", distribution="plait")
