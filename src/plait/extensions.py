@@ -23,6 +23,8 @@ hook                        contributes
 ``commands()``              click commands and groups the ``plait`` CLI offers (``plait db check``)
 ``openapi_components()``    ``{"securitySchemes": {...}, "schemas": {...}}`` merged into the document
 ``template_globals()``      names every template sees
+``shell_context(app)``      an async context manager giving names for ``plait shell`` (``db``, models), entered
+                            while the app runs
 ``pytest_plugins``          modules of pytest fixtures; list them in the root ``conftest.py``:
                             ``pytest_plugins = ["plait.db.testing"]``
 ==========================  ===========================================================================
@@ -114,6 +116,10 @@ class Extension:
 
     def template_globals(self) -> Mapping[str, Any]:
         return {}
+
+    def shell_context(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[Mapping[str, Any]] | None:
+        """Names ``plait shell`` offers (``db``, the models), opened and closed inside the running app."""
+        return None
 
 
 class Extensions(Sequence[Extension]):

@@ -7,6 +7,7 @@
     plait serve myproject.app:app --workers 4
     plait routes examples/hello/app.py
     plait openapi examples/hello/app.py --format yaml --output openapi.yaml
+    plait shell                        # Python with the app running (await works at the prompt)
     plait version
 """
 
@@ -26,6 +27,7 @@ import click
 import plait.cli.discovery as discovery
 import plait.cli.servers as servers
 from plait.cli.extensions import PlaitGroup
+from plait.cli.shell import shell
 from plait.exceptions import ConfigurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,6 +174,9 @@ def _dump_yaml(document: dict[str, Any]) -> str:
     # A JSON round trip leaves plain dicts and lists, each its own object, so no YAML anchors appear.
     plain = json.loads(json.dumps(document))
     return yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=120).rstrip("\n")
+
+
+main.add_command(shell)
 
 
 @main.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import types
 from collections.abc import Callable
 from typing import Any, get_args, get_origin
 
@@ -156,12 +158,42 @@ def build_encoder(tp: Any) -> Encoder:
         return _pydantic_encoder(tp, exact)
 
     def encode(value: Any) -> bytes:
-        # PERF: a value that already is the declared Struct/dataclass needs no conversion.
-        if exact is not None and type(value) is exact:
-            return _plain_encode(value)
-        return _plain_encode(msgspec.convert(value, tp, from_attributes=True))
+        try:
+            # PERF: a value that already is the declared Struct/dataclass needs no conversion.
+            if exact is not None and type(value) is exact:
+                return _plain_encode(value)
+            return _plain_encode(msgspec.convert(value, tp, from_attributes=True))
+        except NotImplementedError:
+            # PERF: only results that hold foreign objects get here (costless try otherwise). convert()
+            # passes a Struct or dataclass of the declared class through as it is, so a page envelope
+            # holding ORM rows (Page(items=[row, ...]) for Page[ArticleRead]) arrives unconverted:
+            # loosen the envelopes into namespaces and read the rows by their attributes.
+            return _plain_encode(msgspec.convert(loosen(value), tp, from_attributes=True))
 
     return encode
+
+
+def loosen(value: Any) -> Any:
+    """``value`` with every Struct and dataclass inside turned into a plain namespace (other objects kept).
+
+    ``msgspec.convert(..., from_attributes=True)`` then rebuilds each one from its attributes, by
+    their Python names (a Struct's renamed JSON keys do not matter), converting what they hold.
+
+    >>> import msgspec
+    >>> class Box(msgspec.Struct):
+    ...     items: list[object]
+    >>> loosen(Box([Box([])]))
+    namespace(items=[namespace(items=[])])
+    """
+    if isinstance(value, msgspec.Struct):
+        return types.SimpleNamespace(**{key: loosen(getattr(value, key)) for key in value.__struct_fields__})
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return types.SimpleNamespace(**{f.name: loosen(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    if isinstance(value, list | tuple):
+        return [loosen(item) for item in value]
+    if isinstance(value, dict):
+        return {key: loosen(item) for key, item in value.items()}
+    return value
 
 
 def _pydantic_encoder(tp: Any, exact: type | None) -> Encoder:

@@ -27,8 +27,41 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         f"plait.db needs SQLAlchemy 2 with its asyncio extra ({exc}); install it with: pip install 'plait[db]'"
     ) from exc
 
+from plait.db.crud import crud_router
 from plait.db.errors import DatabaseUnavailable
 from plait.db.extension import Database
+from plait.db.filters import FilterQuery, Filters
+from plait.db.models import UUIDPK, IntPK, Model, Timestamps, UTCDateTime
+from plait.db.pagination import CursorPage, Page, paginate, paginate_cursor
+from plait.db.queries import bulk_create, exists, first, get_or_404
+from plait.db.schemas import ModelSchemas, apply, create_schema, read_schema, schemas, update_schema, values
 from plait.db.settings import DatabaseSettings
 
-__all__ = ["Database", "DatabaseSettings", "DatabaseUnavailable"]
+__all__ = [
+    "UUIDPK",
+    "CursorPage",
+    "Database",
+    "DatabaseSettings",
+    "DatabaseUnavailable",
+    "FilterQuery",
+    "Filters",
+    "IntPK",
+    "Model",
+    "ModelSchemas",
+    "Page",
+    "Timestamps",
+    "UTCDateTime",
+    "apply",
+    "bulk_create",
+    "create_schema",
+    "crud_router",
+    "exists",
+    "first",
+    "get_or_404",
+    "paginate",
+    "paginate_cursor",
+    "read_schema",
+    "schemas",
+    "update_schema",
+    "values",
+]

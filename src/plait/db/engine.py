@@ -6,7 +6,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import sqlalchemy
+from sqlalchemy import Engine, StaticPool, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -18,6 +19,8 @@ from plait.exceptions import ConfigurationError
 DEFAULT_FILE = "db.sqlite3"
 # The async driver each backend uses when the URL names none (``postgresql://`` is what users paste).
 _DRIVERS = {"sqlite": ("aiosqlite", "aiosqlite"), "postgresql": ("asyncpg", "asyncpg")}
+# The sync twin of each, for ``db: Session`` in sync handlers (the stdlib's sqlite3, psycopg 3).
+_SYNC_DRIVERS = {"sqlite": ("pysqlite", "sqlite3"), "postgresql": ("psycopg", "psycopg")}
 
 
 def database_url(raw: str, default_dir: Path) -> URL:
@@ -55,24 +58,80 @@ def database_url(raw: str, default_dir: Path) -> URL:
 
 def create_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
     """The app's engine: a bounded pool, a connect timeout, and SQLite tuned for a web app."""
+    options = _options(url, settings)
+    if url.get_backend_name() != "sqlite":
+        options["connect_args"] = {"timeout": settings.database_connect_timeout}
+    engine = create_async_engine(url, **options)
+    _listen(engine.sync_engine, url, settings)
+    return engine
+
+
+def sync_url(url: URL) -> URL:
+    """The URL of the sync engine behind ``db: Session``: the app's URL with the sync driver.
+
+    >>> sync_url(make_url("postgresql+asyncpg://app@db/shop")).render_as_string()
+    'postgresql+psycopg://app@db/shop'
+    """
+    backend = url.get_backend_name()
+    driver, module = _SYNC_DRIVERS[backend]
+    if importlib.util.find_spec(module) is None:
+        raise ConfigurationError(
+            f"A handler asks for a sync Session, and {backend} needs the {module} driver for it: "
+            "pip install 'plait[db]'."
+        )
+    return url.set(drivername=f"{backend}+{driver}")
+
+
+def create_sync_engine(url: URL, settings: DatabaseSettings) -> Engine:
+    """The sync engine for sync handlers: the same pool settings, connect timeout and SQLite pragmas.
+
+    >>> engine = create_sync_engine(make_url("sqlite+pysqlite://"), DatabaseSettings())
+    >>> engine.pool.__class__.__name__
+    'StaticPool'
+    """
+    options = _options(url, settings)
+    if url.get_backend_name() != "sqlite":
+        options["connect_args"] = {"connect_timeout": max(1, round(settings.database_connect_timeout))}
+    elif _in_memory(url):
+        # One connection, shared by the pool's threads (sync handlers run in several threads).
+        options["poolclass"] = StaticPool
+        options["connect_args"]["check_same_thread"] = False
+    engine = sqlalchemy.create_engine(url, **options)
+    _listen(engine, url, settings)
+    return engine
+
+
+def _options(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
     options: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": settings.database_pool_pre_ping}
     is_sqlite = url.get_backend_name() == "sqlite"
     if is_sqlite:
         # sqlite3's own timeout is its busy handler, in seconds; the pragma below sets the same in ms.
         options["connect_args"] = {"timeout": settings.database_sqlite_busy_timeout / 1000}
-    else:
-        options["connect_args"] = {"timeout": settings.database_connect_timeout}
     if not (is_sqlite and _in_memory(url)):  # in-memory SQLite is one connection; a pool makes no sense
         options.update(
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
             pool_timeout=settings.database_pool_timeout,
         )
-    engine = create_async_engine(url, **options)
-    event.listen(engine.sync_engine, "do_connect", _connect)
-    if is_sqlite:
-        event.listen(engine.sync_engine, "connect", _pragmas(settings.database_sqlite_busy_timeout))
-    return engine
+    return options
+
+
+def _listen(engine: Engine, url: URL, settings: DatabaseSettings) -> None:
+    event.listen(engine, "do_connect", _connect)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _pragmas(settings.database_sqlite_busy_timeout))
+        event.listen(engine, "savepoint", _begin_before_savepoint)
+
+
+def _begin_before_savepoint(connection: Any, name: str | None) -> None:
+    """Open SQLite's transaction before a SAVEPOINT (``begin_nested()``).
+
+    SQLite's drivers start the transaction lazily, at the first write. A SAVEPOINT sent before that
+    starts a transaction of its own, which its RELEASE commits: the session's rollback could then no
+    longer undo what the savepoint block wrote.
+    """
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _in_memory(url: URL) -> bool:

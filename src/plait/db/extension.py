@@ -8,13 +8,17 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine, MetaData
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from plait.db.engine import create_engine, database_url
+from plait.concurrency import ThreadPool
+from plait.db.engine import create_engine, create_sync_engine, database_url, sync_url
 from plait.db.errors import connection_lost, pool_exhausted
-from plait.db.sessions import CommitBeforeResponse, session_scope, uses
+from plait.db.schemas import GuardedSession
+from plait.db.sessions import CommitBeforeResponse, session_scope, sync_session_scope, uses
 from plait.db.settings import DatabaseSettings
 from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError
@@ -49,14 +53,28 @@ class Database(Extension):
     pytest_plugins = ("plait.db.testing",)
     settings: DatabaseSettings
 
-    def __init__(self, url: str | None = None, *, settings: DatabaseSettings | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        metadata: MetaData | None = None,
+        migrations: str | Path | None = None,
+        settings: DatabaseSettings | None = None,
+    ) -> None:
         self._url = url
         self._given = settings
+        self._metadata = metadata
+        self._migrations = migrations
         caller = inspect.currentframe()
         module_file = caller.f_back.f_globals.get("__file__") if caller and caller.f_back else None
         self._home = Path(module_file).resolve().parent if module_file else Path.cwd()
         self._engine: AsyncEngine | None = None
         self._maker: async_sessionmaker[AsyncSession] | None = None
+        # The sync engine (``db: Session`` in sync handlers) exists only when something asks for it.
+        self._sync_engine: Engine | None = None
+        self._sync_maker: sessionmaker[Session] | None = None
+        self._wants_sync = False
+        self._pool = ThreadPool()
         self.url: URL | None = None
 
     def load_settings(self) -> DatabaseSettings:
@@ -67,6 +85,22 @@ class Database(Extension):
 
     def setup(self, app: Plait[Any]) -> None:
         self.url = database_url(self.settings.database_url, self._home)
+        self._pool = app.container.pool
+
+    @property
+    def metadata(self) -> MetaData:
+        """The tables ``plait db makemigrations`` compares with the database (default: ``plait.db.Model``'s)."""
+        if self._metadata is None:
+            from plait.db.models import Model
+
+            self._metadata = Model.metadata
+        return self._metadata
+
+    @property
+    def migrations(self) -> Path:
+        """The migrations folder: ``migrations=``, else ``PLAIT_DATABASE_MIGRATIONS``, else next to the app."""
+        given = self._migrations if self._migrations is not None else self.settings.database_migrations
+        return self._home / (given or "migrations")
 
     @property
     def engine(self) -> AsyncEngine:
@@ -82,12 +116,36 @@ class Database(Extension):
     async def _lifespan(self) -> AsyncIterator[None]:
         assert self.url is not None  # set by setup(), which runs before any lifespan
         self._engine = create_engine(self.url, self.settings)
-        self._maker = async_sessionmaker(self._engine, expire_on_commit=False)
+        # GuardedSession: a relationship read without being loaded names the fix (see plait.db.schemas).
+        self._maker = async_sessionmaker(self._engine, expire_on_commit=False, sync_session_class=GuardedSession)
+        if self._wants_sync:
+            self._open_sync()
         try:
             yield
         finally:
             engine, self._engine, self._maker = self._engine, None, None
-            await engine.dispose()
+            sync_engine, self._sync_engine, self._sync_maker = self._sync_engine, None, None
+            try:
+                await engine.dispose()
+            finally:
+                if sync_engine is not None:
+                    await self._pool.run(sync_engine.dispose)
+
+    def _open_sync(self) -> sessionmaker[Session]:
+        """Create the sync engine (no connection is opened yet) and its session factory."""
+        assert self.url is not None  # set by setup(), which runs before any lifespan
+        self._sync_engine = create_sync_engine(sync_url(self.url), self.settings)
+        self._sync_maker = sessionmaker(self._sync_engine, expire_on_commit=False)
+        return self._sync_maker
+
+    @property
+    def sync_engine(self) -> Engine:
+        """The sync engine behind ``db: Session``, while the app runs (made on first use if no route asked)."""
+        self.engine  # noqa: B018 - raises the explanation when the app is not running
+        if self._sync_engine is None:
+            self._open_sync()
+        assert self._sync_engine is not None
+        return self._sync_engine
 
     def lifespan(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[None]:
         return self._lifespan()
@@ -104,13 +162,36 @@ class Database(Extension):
             transaction = await connection.begin()
             previous = self._maker
             self._maker = async_sessionmaker(
-                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                bind=connection,
+                expire_on_commit=False,
+                join_transaction_mode="create_savepoint",
+                sync_session_class=GuardedSession,
             )
             try:
-                yield connection
+                async with self._isolated_sync():
+                    yield connection
             finally:
                 self._maker = previous
                 await transaction.rollback()
+
+    @contextlib.asynccontextmanager
+    async def _isolated_sync(self) -> AsyncIterator[None]:
+        """The same for sync sessions, on a sync connection of their own, when the sync engine is in use."""
+        if self._sync_engine is None:
+            yield
+            return
+        connection = await self._pool.run(self._sync_engine.connect)
+        transaction = await self._pool.run(connection.begin)
+        previous = self._sync_maker
+        self._sync_maker = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield
+        finally:
+            self._sync_maker = previous
+            await self._pool.run(transaction.rollback)
+            await self._pool.run(connection.close)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """The provider behind ``db: AsyncSession``: one session per request (or task, or call)."""
@@ -119,19 +200,42 @@ class Database(Extension):
         async with session_scope(self._maker) as session:  # type: ignore[arg-type]
             yield session
 
+    async def sync_session(self) -> AsyncIterator[Session]:
+        """The provider behind ``db: Session`` (sync handlers): one sync session per request, same rules.
+
+        The session is made on the event loop (that does no I/O); the handler uses it in its thread, and
+        the commit, rollback and close run in the app's thread pool.
+        """
+        self.engine  # noqa: B018 - raises the explanation when the app is not running
+        maker = self._sync_maker or self._open_sync()
+        async with sync_session_scope(maker, self._pool) as session:
+            yield session
+
     def _engine_value(self) -> AsyncEngine:
         return self.engine
 
+    def _sync_engine_value(self) -> Engine:
+        return self.sync_engine
+
     def providers(self) -> Mapping[Any, Depends]:
-        return {AsyncSession: Depends(self.session), AsyncEngine: Depends(self._engine_value)}
+        return {
+            AsyncSession: Depends(self.session),
+            AsyncEngine: Depends(self._engine_value),
+            Session: Depends(self.sync_session),
+            Engine: Depends(self._sync_engine_value),
+        }
 
     def exception_handlers(self) -> Mapping[ExceptionKey, ExceptionHandler]:
         return {sa_exc.TimeoutError: pool_exhausted, sa_exc.DBAPIError: connection_lost}
 
     def wrap_route(self, route: CompiledRoute, endpoint: ASGIApp) -> ASGIApp:
+        plans = (route.plan, *route.guards)
+        sync_session = any(uses(plan, self.sync_session) for plan in plans)
+        if sync_session or any(uses(plan, self._sync_engine_value) for plan in plans):
+            self._wants_sync = True  # the lifespan then opens the sync engine too
         if WEBSOCKET in route.placed.route.methods:
             return endpoint  # a WebSocket's session commits when the handler returns
-        if not any(uses(plan, self.session) for plan in (route.plan, *route.guards)):
+        if not (sync_session or any(uses(plan, self.session) for plan in plans)):
             return endpoint  # PERF: routes without a session are served unwrapped
         return CommitBeforeResponse(endpoint, route.placed.chain[0])
 
@@ -139,6 +243,11 @@ class Database(Extension):
         from plait.db.cli import db_group
 
         return [db_group]
+
+    def shell_context(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[Mapping[str, Any]]:
+        from plait.db.shell import shell_names
+
+        return shell_names(self)
 
 
 def _as_dict(settings: DatabaseSettings) -> dict[str, Any]:

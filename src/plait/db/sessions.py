@@ -13,20 +13,32 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from plait._types import ASGIApp, Message, Receive, Scope, Send
+from plait.concurrency import ThreadPool
 from plait.di.plan import CallPlan
 from plait.errors import HandlerTable, ProblemResponse, handle
 from plait.requests import Request
 
 logger = logging.getLogger("plait.db")
 
+
+class Pending(Protocol):
+    """What the commit-before-response wrapper needs of a session (async, or a sync one run in threads)."""
+
+    def in_transaction(self) -> bool: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
 # The sessions opened for the current request, when its route is wrapped (else None: a background
 # task, a WebSocket or a CLI command commits when its provider exits).
-_pending: ContextVar[list[AsyncSession] | None] = ContextVar("plait.db.pending", default=None)
+_pending: ContextVar[list[Pending] | None] = ContextVar("plait.db.pending", default=None)
 
 
 @contextlib.asynccontextmanager
@@ -49,6 +61,47 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
         await session.close()
 
 
+class _SyncPending:
+    """A sync session seen as :class:`Pending`: its commit and rollback run in the app's thread pool."""
+
+    __slots__ = ("pool", "session")
+
+    def __init__(self, session: Session, pool: ThreadPool) -> None:
+        self.session = session
+        self.pool = pool
+
+    def in_transaction(self) -> bool:
+        return self.session.in_transaction()
+
+    async def commit(self) -> None:
+        await self.pool.run(self.session.commit)
+
+    async def rollback(self) -> None:
+        await self.pool.run(self.session.rollback)
+
+
+@contextlib.asynccontextmanager
+async def sync_session_scope(maker: sessionmaker[Session], pool: ThreadPool) -> AsyncIterator[Session]:
+    """:func:`session_scope` for a sync ``Session``: made on the event loop (no I/O until it is used),
+    committed or rolled back and closed in the thread pool, so the loop never waits on the database."""
+    session = maker()
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(_SyncPending(session, pool))
+    try:
+        yield session
+    except BaseException:
+        with contextlib.suppress(Exception), anyio.CancelScope(shield=True):
+            await pool.run(session.rollback)
+        raise
+    else:
+        if session.in_transaction():  # a wrapped route has committed already
+            await pool.run(session.commit)
+    finally:
+        with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection to the pool
+            await pool.run(session.close)
+
+
 def uses(plan: CallPlan, provider: Callable[..., Any]) -> bool:
     """True when ``plan`` (or any provider it needs) asks for ``provider``."""
     return any(dep.plan.fn == provider or uses(dep.plan, provider) for dep in plan.dependencies)
@@ -64,7 +117,7 @@ class CommitBeforeResponse:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sessions: list[AsyncSession] = []
+        sessions: list[Pending] = []
         token = _pending.set(sessions)
         try:
             await self.endpoint(scope, receive, _Finisher(self, scope, receive, send, sessions))
@@ -84,7 +137,7 @@ class _Finisher:
     __slots__ = ("dropping", "owner", "receive", "scope", "send", "sessions")
 
     def __init__(
-        self, owner: CommitBeforeResponse, scope: Scope, receive: Receive, send: Send, sessions: list[AsyncSession]
+        self, owner: CommitBeforeResponse, scope: Scope, receive: Receive, send: Send, sessions: list[Pending]
     ) -> None:
         self.owner = owner
         self.scope = scope
@@ -109,13 +162,13 @@ class _Finisher:
         await self.send(message)
 
 
-async def _finish(sessions: list[AsyncSession], *, commit: bool) -> None:
+async def _finish(sessions: list[Pending], *, commit: bool) -> None:
     for session in sessions:
         if session.in_transaction():
             await (session.commit() if commit else session.rollback())
 
 
-async def _roll_back_quietly(sessions: list[AsyncSession]) -> None:
+async def _roll_back_quietly(sessions: list[Pending]) -> None:
     for session in sessions:
         with contextlib.suppress(Exception):  # the commit's error is the one to report
             await session.rollback()

@@ -34,3 +34,6 @@ class DatabaseSettings(msgspec.Struct, kw_only=True, frozen=True):
     """Milliseconds SQLite waits for a lock held by another connection."""
     database_echo: bool = False
     """Log every SQL statement (development only)."""
+    database_migrations: str = ""
+    """The Alembic migrations folder (``plait db ...``); relative paths start at the directory of the module
+    that created the ``Database``; empty: ``migrations`` there."""
