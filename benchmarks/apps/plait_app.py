@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 import shared
 
-from plait import Depends, JSONResponse, Plait, Router, UploadFile
+from plait import Depends, JSONResponse, Middleware, Plait, Router, UploadFile
 
 
 class Line(msgspec.Struct):
@@ -133,15 +133,18 @@ def build_middleware_app() -> Any:
         from plait.middleware import CORSMiddleware, GZipMiddleware, SecurityHeadersMiddleware
     except ImportError as exc:
         return unavailable(f"plait.middleware is not importable yet: {exc}")
-    mw = Plait()
-    # The order plait.middleware recommends, outermost first.
-    mw.add_middleware(
-        SecurityHeadersMiddleware,
-        frame_options=shared.SECURITY_HEADERS["x-frame-options"],
-        referrer_policy=shared.SECURITY_HEADERS["referrer-policy"],
+    # The order plait.middleware recommends, outermost first (a constructor list reads outermost first).
+    mw = Plait(
+        middleware=[
+            Middleware(
+                SecurityHeadersMiddleware,
+                frame_options=shared.SECURITY_HEADERS["x-frame-options"],
+                referrer_policy=shared.SECURITY_HEADERS["referrer-policy"],
+            ),
+            Middleware(CORSMiddleware, allow_origins=[shared.CORS_ORIGIN]),
+            Middleware(GZipMiddleware, minimum_size=shared.GZIP_MINIMUM_SIZE, compresslevel=shared.GZIP_LEVEL),
+        ]
     )
-    mw.add_middleware(CORSMiddleware, allow_origins=[shared.CORS_ORIGIN])
-    mw.add_middleware(GZipMiddleware, minimum_size=shared.GZIP_MINIMUM_SIZE, compresslevel=shared.GZIP_LEVEL)
 
     @mw.get("/mw")
     async def payload() -> dict[str, Any]:
