@@ -13,6 +13,7 @@ import msgspec
 from typing_extensions import TypeVar
 
 from plait._types import ASGIApp, Receive, Scope, Send
+from plait.api_info import check_metadata
 from plait.concurrency import ThreadPool
 from plait.datastructures import State
 from plait.di.container import Container
@@ -22,7 +23,7 @@ from plait.dispatch import Dispatcher, MethodTable
 from plait.endpoint import Endpoint, WebSocketEndpoint
 from plait.errors import HandlerTable, ResponseGuard, ServerErrors, handle
 from plait.exceptions import ConfigurationError
-from plait.extensions import Extension, Extensions, installed
+from plait.extensions import Extension, Extensions, default_extension, installed
 from plait.params.extractors import ValueExtractor
 from plait.requests import Request, RequestLimits, external_url
 from plait.results import compile_result
@@ -105,7 +106,7 @@ class Plait(Router, Generic[StateT]):
         self.description = description
         self._openapi_metadata(summary, terms_of_service, contact, license_info, openapi_tags, servers)
         self.docs_urls = (openapi_url, docs_url, redoc_url)
-        self._docs: Router | None = None
+        """Where the ``openapi`` extension serves the document and the docs pages (None leaves one out)."""
         self.openapi_schema: dict[str, Any] | None = None
         """The document ``app.openapi()`` built, kept for the next call; set it to None to rebuild."""
         self.openapi: Callable[[], dict[str, Any]] = self._build_openapi
@@ -180,18 +181,14 @@ class Plait(Router, Generic[StateT]):
         servers: Sequence[str | Mapping[str, Any]] | None,
     ) -> None:
         """Keep the document's metadata, refusing a wrong shape here, where the app is declared."""
-        if any(v is not None for v in (summary, terms_of_service, contact, license_info, openapi_tags, servers)):
-            # The OpenAPI layer sits above this module; only apps that give metadata import it this early.
-            from plait.openapi.metadata import check_metadata
-
-            check_metadata(
-                summary=summary,
-                terms_of_service=terms_of_service,
-                contact=contact,
-                license_info=license_info,
-                openapi_tags=openapi_tags,
-                servers=servers,
-            )
+        check_metadata(
+            summary=summary,
+            terms_of_service=terms_of_service,
+            contact=contact,
+            license_info=license_info,
+            openapi_tags=openapi_tags,
+            servers=servers,
+        )
         self.summary = summary
         self.terms_of_service = terms_of_service
         self.contact = contact
@@ -201,36 +198,37 @@ class Plait(Router, Generic[StateT]):
 
     def _build_openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            from plait.openapi.document import build_openapi  # the layer above, used once
-
-            self.openapi_schema = build_openapi(self)
+            self.openapi_schema = self._openapi_extension().document(self)
         return self.openapi_schema
 
-    def _include_docs(self) -> None:
-        """Add the OpenAPI document and the docs pages (``openapi_url``/``docs_url``/``redoc_url``)."""
-        openapi_url, docs_url, redoc_url = self.docs_urls
-        if self._docs is not None or (openapi_url is None and docs_url is None and redoc_url is None):
-            return
-        # The OpenAPI layer sits above this module (it reads compiled routes), so it is imported here,
-        # once, at startup; apps that turn the docs off never import it.
-        from plait.openapi.docs import docs_router
+    def _openapi_extension(self) -> Any:
+        """The installed ``openapi`` extension, or (docs off) a fresh default one that only builds the document."""
+        found = [ext for ext in self._extensions if ext.name == "openapi"]
+        return found[0] if found else default_extension("openapi")
 
-        self._docs = docs_router(self, openapi_url=openapi_url, docs_url=docs_url, redoc_url=redoc_url)
+    def _install_defaults(self) -> None:
+        """Install the OpenAPI docs extension unless the docs are off or an ``openapi`` extension is installed.
+
+        It is installed at startup, by name (plait.extensions.DEFAULT_EXTENSIONS), because the OpenAPI layer
+        sits above this module: the core names it as configuration and never imports it, and apps that turn
+        the docs off never load it.
+        """
+        if any(url is not None for url in self.docs_urls) and all(ext.name != "openapi" for ext in self._extensions):
+            self._extensions.add(default_extension("openapi"))
 
     def walk(
         self, prefix: str = "", chain: tuple[Router, ...] = (), inherited: Any = None
     ) -> Iterator[Placed | tuple[str, Mount]]:
-        """Every route and mount of the app, then its docs pages (see :meth:`Router.walk`)."""
+        """Every route and mount of the app, then its extensions' pages, such as the docs (see :meth:`Router.walk`)."""
         yield from super().walk(prefix, chain, inherited)
-        if self._docs is not None:
-            # The docs are the app's own pages, not part of its API: they inherit nothing the app hands
+        for pages in self._extensions.pages:
+            # Extension pages are the app's own, not part of its API: they inherit nothing the app hands
             # down to its routes, so app-wide dependencies (an auth check, typically) do not guard them.
-            # To guard them, turn them off here and include docs_router() in a guarded router.
-            yield from self._docs.walk(prefix + self.prefix, (*chain, self))
+            yield from pages.walk(prefix + self.prefix, (*chain, self))
 
     def _compile(self) -> ASGIApp:
+        self._install_defaults()
         self._extensions.setup(self)
-        self._include_docs()
         matcher: Matcher[MethodTable] = Matcher()
         tables: dict[str, MethodTable] = {}
         owners: dict[tuple[str, str], str] = {}

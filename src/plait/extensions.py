@@ -17,6 +17,8 @@ hook                        contributes
                             WebSockets, background tasks and ``app.container.call``
 ``middleware()``            app-wide middleware, inside the app's own
 ``routers()``               routers included in the app
+``pages()``                 routers the app serves beside its API: app and router ``dependencies`` do not
+                            guard them (the docs pages; a login page)
 ``exception_handlers()``    app-level handlers; the app's own handler for the same key wins
 ``wrap_route(route, asgi)`` per compiled route, an ASGI wrapper (or the endpoint unchanged), decided at
                             startup so that routes that do not use the battery pay nothing
@@ -46,6 +48,7 @@ core looks nothing up per request that it could decide at startup.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -63,6 +66,16 @@ if TYPE_CHECKING:
     from plait.app import CompiledRoute, Plait
 
 E = TypeVar("E", bound="Extension")
+
+DEFAULT_EXTENSIONS: Mapping[str, str] = {"openapi": "plait.openapi.extension:OpenAPI"}
+"""Extensions an app installs itself unless one of the same name is installed, by ``module:class`` path.
+
+Only ``openapi`` (the document and the docs pages, on unless ``Plait(openapi_url=None, docs_url=None,
+redoc_url=None)``). It is named here as configuration, like a Django ``INSTALLED_APPS`` entry, rather
+than imported: the core depends on the :class:`Extension` protocol alone, the OpenAPI layer above it is
+imported only when an app actually starts with its docs on, and no module registers anything by being
+imported (a registry filled at import time would depend on who imported what first).
+"""
 
 
 class Extension:
@@ -99,6 +112,10 @@ class Extension:
     def routers(self) -> Sequence[Router]:
         return ()
 
+    def pages(self) -> Sequence[Router]:
+        """Routers served at the app's prefix but outside its API: app and router dependencies do not guard them."""
+        return ()
+
     def exception_handlers(self) -> Mapping[ExceptionKey, ExceptionHandler]:
         return {}
 
@@ -132,6 +149,7 @@ class Extensions(Sequence[Extension]):
         self.providers: dict[Any, Depends] = {}
         self._owners: dict[Any, str] = {}
         self.middleware: list[Middleware] = []
+        self.pages: list[Router] = []
         self.openapi_components: dict[str, dict[str, Any]] = {}
         self.template_globals: dict[str, Any] = {}
         self._stack: contextlib.AsyncExitStack | None = None
@@ -197,6 +215,7 @@ class Extensions(Sequence[Extension]):
         self.middleware.extend(ext.middleware())
         for router in ext.routers():
             app.include_router(router)
+        self.pages.extend(ext.pages())
         for key, handler in ext.exception_handlers().items():
             app.exception_handlers.setdefault(key, handler)
         for section, entries in ext.openapi_components().items():
@@ -243,6 +262,17 @@ class Extensions(Sequence[Extension]):
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
+
+
+def default_extension(name: str) -> Extension:
+    """A new instance of the default extension ``name`` (see :data:`DEFAULT_EXTENSIONS`), imported now.
+
+    >>> default_extension("openapi").name
+    'openapi'
+    """
+    module, _, attribute = DEFAULT_EXTENSIONS[name].partition(":")
+    extension: Extension = getattr(importlib.import_module(module), attribute)()
+    return extension
 
 
 def installed(extensions: Extensions, ext: E) -> E:

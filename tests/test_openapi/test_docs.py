@@ -17,7 +17,7 @@ from plait.app import Plait
 from plait.di import Depends
 from plait.exceptions import ConfigurationError, HTTPException
 from plait.openapi import build_openapi, docs, docs_router, get_openapi
-from plait.openapi import document as document_module
+from plait.openapi import extension as extension_module
 from plait.params import Header
 from plait.routing import Router
 from plait.testing import TestClient
@@ -69,7 +69,7 @@ def test_the_document_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(app)
         return build_openapi(app)
 
-    monkeypatch.setattr(document_module, "build_openapi", counting)
+    monkeypatch.setattr(extension_module, "build_openapi", counting)
     app = make_app()
     app.include_router(docs_router(app))
     client = TestClient(app)

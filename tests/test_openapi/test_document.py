@@ -488,6 +488,7 @@ def test_public_surface() -> None:
 
     assert sorted(plait.openapi.__all__) == [
         "OPENAPI_VERSION",
+        "OpenAPI",
         "SchemaRegistry",
         "build_openapi",
         "docs_router",

@@ -10,7 +10,8 @@
 >>> build_openapi(app)["paths"]["/ping"]["get"]["responses"]["200"]["content"]
 {'text/plain': {'schema': {'type': 'string'}}}
 
-``Plait()`` serves the same pages itself, at ``openapi_url``, ``docs_url`` and ``redoc_url``.
+``Plait()`` serves the same pages itself, at ``openapi_url``, ``docs_url`` and ``redoc_url``, through the
+:class:`OpenAPI` extension it installs when it starts (install a subclass to change it).
 
 The app serves ``app.openapi()``: the document, built once and kept in ``app.openapi_schema``.
 Assign ``app.openapi`` a function returning a dict (from :func:`get_openapi`, or the original
@@ -19,6 +20,15 @@ Assign ``app.openapi`` a function returning a dict (from :func:`get_openapi`, or
 
 from plait.openapi.docs import docs_router
 from plait.openapi.document import OPENAPI_VERSION, build_openapi, get_openapi, openapi_path
+from plait.openapi.extension import OpenAPI
 from plait.openapi.schema import SchemaRegistry
 
-__all__ = ["OPENAPI_VERSION", "SchemaRegistry", "build_openapi", "docs_router", "get_openapi", "openapi_path"]
+__all__ = [
+    "OPENAPI_VERSION",
+    "OpenAPI",
+    "SchemaRegistry",
+    "build_openapi",
+    "docs_router",
+    "get_openapi",
+    "openapi_path",
+]

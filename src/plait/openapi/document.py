@@ -95,6 +95,7 @@ def build_openapi(
         license_info=app.license_info,
         tags=app.openapi_tags,
         servers=servers if servers is not None else app.servers,
+        components=app.extensions.openapi_components,  # filled at startup, which compiled_routes() ran
     )
 
 
@@ -110,11 +111,14 @@ def get_openapi(
     license_info: Mapping[str, Any] | None = None,
     tags: Sequence[Mapping[str, Any]] | None = None,
     servers: Sequence[Server] | None = None,
+    components: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> JSON:
     """An OpenAPI 3.1 document for ``routes`` (``app.compiled_routes()``) with the metadata given here.
 
     The metadata takes the shapes of ``Plait(...)``'s arguments of the same names (``tags`` is
-    ``openapi_tags``); a wrong shape raises :class:`ConfigurationError` naming the fix.
+    ``openapi_tags``); a wrong shape raises :class:`ConfigurationError` naming the fix. ``components``
+    (``app.extensions.openapi_components``: security schemes, schemas) join the document's components;
+    a schema the routes derive under the same name is kept.
     """
     check_metadata(
         summary=summary,
@@ -145,10 +149,20 @@ def get_openapi(
     described = tag_objects(tags or (), builder.tags)
     if described:
         document["tags"] = described
-    schemas = registry.used_by(builder.paths)
-    if schemas:
-        document["components"] = {"schemas": schemas}
+    merged = _components(registry.used_by(builder.paths), components or {})
+    if merged:
+        document["components"] = merged
     return document
+
+
+def _components(schemas: JSON, contributed: Mapping[str, Mapping[str, Any]]) -> JSON:
+    """The routes' schemas, then what extensions contribute (copied: the document is the caller's to edit)."""
+    merged: JSON = {"schemas": schemas} if schemas else {}
+    for section, entries in contributed.items():
+        target = merged.setdefault(section, {})
+        for name, value in entries.items():
+            target.setdefault(name, copy.deepcopy(value))
+    return {section: entries for section, entries in merged.items() if entries}
 
 
 def _compiled(routes: Iterable[Any]) -> list[CompiledRoute]:
