@@ -44,14 +44,17 @@ from plait.responses import (
 JSONL = "application/jsonl"
 NO_BODY = frozenset({204, 304})
 _DONE = object()
-_ITERATORS = {
-    collections.abc.Iterator,
-    collections.abc.Iterable,
-    collections.abc.Generator,
-    collections.abc.AsyncIterator,
-    collections.abc.AsyncIterable,
-    collections.abc.AsyncGenerator,
-}
+ITERATOR_TYPES = frozenset(
+    {
+        collections.abc.Iterator,
+        collections.abc.Iterable,
+        collections.abc.Generator,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncGenerator,
+    }
+)
+"""Annotations of a generator handler's result (``-> Iterator[Item]``); its items are streamed."""
 _OPEN = (Any, object, None)  # annotations that say nothing about the value
 
 
@@ -321,7 +324,7 @@ def _may_be_tuple(annotation: Any) -> bool:
 def _item_type(annotation: Any) -> Any:
     """``Iterator[Item]`` / ``AsyncGenerator[Item, None]`` -> Item; None when not said."""
     base, _ = unwrap_annotated(annotation)
-    if get_origin(base) in _ITERATORS and get_args(base):
+    if get_origin(base) in ITERATOR_TYPES and get_args(base):
         return get_args(base)[0]
     return None
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.test_hardening.server import free_port, plait_command
 
 DEADLINE = 20.0
 
@@ -32,20 +32,6 @@ def startup() -> None:
 def index() -> dict[str, object]:
     return {"hello": "world", "started": started == ["yes"], "signed": bool(app.settings.secret_key)}
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def plait_command() -> list[str]:
-    script = Path(sys.executable).with_name("plait")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from plait.cli import main; main()"]
 
 
 def poll(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:

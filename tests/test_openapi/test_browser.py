@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Route, sync_playwright
 
-from tests.test_cli.test_serve_e2e import free_port, plait_command, poll, stop
+from tests.test_cli.test_serve_e2e import poll, stop
+from tests.test_hardening.server import free_port, plait_command
 
 CHROMIUM = "/usr/bin/chromium"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello" / "app.py"

@@ -47,25 +47,33 @@ class PlaitGroup(click.Group):
 
 def load_app(ctx: click.Context) -> Any:
     """The Plait app named by ``PLAIT_APP`` (or found here), built once per command line."""
-    from plait.app import Plait
-
     root = ctx.find_root()
     if _KEY in root.meta:
         return root.meta[_KEY]
-    spec = os.environ.get(APP_VAR) or None
     try:
-        ref, app = discovery.discover(spec)
+        app = built_app(None, refusal=", so it has no extension commands")
     except discovery.DiscoveryError as exc:
         raise click.ClickException(
             f"Extension commands come from the app's extensions, and no app was found: {exc} "
             f"Set {APP_VAR}=myproject.app:app (or run this where app.py is)."
         ) from None
+    root.meta[_KEY] = app
+    root.obj = app
+    return app
+
+
+def built_app(spec: str | None, *, refusal: str, factory: bool = False) -> Any:
+    """The Plait app named by ``spec`` (else ``PLAIT_APP``, else found here), compiled; errors say what to fix.
+
+    ``refusal`` ends the message when the object found is not a Plait app. Discovery errors pass through.
+    """
+    from plait.app import Plait
+
+    ref, app = discovery.discover(spec or os.environ.get(APP_VAR) or None, factory=factory)
     if not isinstance(app, Plait):
-        raise click.ClickException(f"{ref.describe()} is not a Plait app, so it has no extension commands.")
+        raise click.ClickException(f"{ref.describe()} is not a Plait app{refusal}.")
     try:
         app.build()
     except ConfigurationError as exc:
         raise click.ClickException(f"{ref.import_string} is misconfigured: {exc}") from None
-    root.meta[_KEY] = app
-    root.obj = app
     return app

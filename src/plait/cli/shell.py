@@ -21,7 +21,6 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
-import os
 import sys
 import threading
 import types
@@ -29,9 +28,6 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import click
-
-import plait.cli.discovery as discovery
-from plait.exceptions import ConfigurationError
 
 T = TypeVar("T")
 APP_VAR = "PLAIT_APP"
@@ -166,16 +162,9 @@ def run_on_app_loop(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _load(spec: str | None, factory: bool) -> Any:
-    from plait.app import Plait
+    from plait.cli.extensions import built_app
 
-    ref, application = discovery.discover(spec or os.environ.get(APP_VAR) or None, factory=factory)
-    if not isinstance(application, Plait):
-        raise click.ClickException(f"{ref.describe()} is not a Plait app; plait shell needs one.")
-    try:
-        application.build()
-    except ConfigurationError as exc:
-        raise click.ClickException(f"{ref.import_string} is misconfigured: {exc}") from None
-    return application
+    return built_app(spec, refusal="; plait shell needs one", factory=factory)
 
 
 @click.command()

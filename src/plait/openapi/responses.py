@@ -17,7 +17,6 @@ body), generators as streams (JSON lines, text, or server-sent events), and no b
 
 from __future__ import annotations
 
-import collections.abc
 import inspect
 import typing
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from plait.codec.types import is_union, unwrap_annotated
 from plait.openapi.schema import SchemaRegistry
 from plait.responses import EventSourceResponse, FileResponse, RedirectResponse, Response
+from plait.results import ITERATOR_TYPES, JSONL
 
 if TYPE_CHECKING:
     from plait.app import CompiledRoute
@@ -40,19 +40,8 @@ DEFAULT_DESCRIPTION = "Successful Response"
 _NO_BODY = frozenset({204, 304})
 _JSON_MEDIA = "application/json"
 _PROBLEM_MEDIA = "application/problem+json"
-_JSON_LINES = "application/jsonl"
 _STRING: JSON = {"type": "string"}
 _BINARY: JSON = {"type": "string", "format": "binary"}
-_STREAMS = frozenset(
-    {
-        collections.abc.Iterator,
-        collections.abc.Iterable,
-        collections.abc.Generator,
-        collections.abc.AsyncIterator,
-        collections.abc.AsyncIterable,
-        collections.abc.AsyncGenerator,
-    }
-)
 
 
 class ResponseBuilder:
@@ -146,7 +135,7 @@ class ResponseBuilder:
         media: JSON = {"schema": dict(_STRING)}
         if item is not None:  # OpenAPI 3.1 cannot describe a sequence of documents; say what each line holds
             media["x-itemSchema"] = self.registry.schema(item, "serialization")
-        return {_JSON_LINES: media}
+        return {JSONL: media}
 
     # -- declared responses -------------------------------------------------------------------------
 
@@ -226,13 +215,13 @@ def _is_stream(endpoint: Any, declared: Any) -> bool:
     """A generator handler (its items are streamed), seen from the function or its return annotation."""
     if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
         return True
-    return typing.get_origin(unwrap_annotated(declared)[0]) in _STREAMS
+    return typing.get_origin(unwrap_annotated(declared)[0]) in ITERATOR_TYPES
 
 
 def _item_type(declared: Any) -> Any:
     """``Item`` from ``Iterator[Item]`` / ``AsyncGenerator[Item, None]``; None when not declared."""
     inner, _ = unwrap_annotated(declared)
-    args = typing.get_args(inner) if typing.get_origin(inner) in _STREAMS else ()
+    args = typing.get_args(inner) if typing.get_origin(inner) in ITERATOR_TYPES else ()
     return args[0] if args else None
 
 
