@@ -262,6 +262,7 @@ def test_granian_is_started_with_the_asgi_interface(tmp_path: Path, monkeypatch:
         "workers": 2,
         "reload": True,
         "reload_paths": [tmp_path],
+        "reload_ignore_patterns": list(servers.RUNTIME_FILES),
         "factory": False,
         "working_dir": tmp_path,
     }
@@ -359,3 +360,20 @@ def test_uvicorn_repeating_sigterm_after_its_graceful_stop_still_exits_0(
     before = signal.getsignal(signal.SIGTERM)
     servers.start_server("uvicorn", ServerConfig("m:app", tmp_path))  # returns: the signal was absorbed
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize(
+    ("name", "ignored"),
+    [
+        ("db.sqlite3", True),
+        ("db.sqlite3-wal", True),
+        ("app.db-journal", True),
+        ("server.log", True),
+        ("app.py", False),
+        ("index.html", False),
+    ],
+)
+def test_granian_reload_ignores_files_the_app_writes(name: str, ignored: bool) -> None:
+    import re
+
+    assert any(re.search(pattern, name) for pattern in servers.RUNTIME_FILES) is ignored

@@ -60,6 +60,11 @@ def _can_watch_files() -> bool:
     return importlib.util.find_spec("watchfiles") is not None
 
 
+# Files an app writes while it runs (SQLite databases and their journals, logs): a change to them is not a code
+# change, and reloading on it would restart the app on every database write. Matched against file names.
+RUNTIME_FILES = (r"\.(sqlite3?|db)(-wal|-shm|-journal)?$", r"\.log$")
+
+
 def _run_granian(config: ServerConfig) -> None:
     from granian import Granian
     from granian.constants import Interfaces, Loops
@@ -81,6 +86,7 @@ def _run_granian(config: ServerConfig) -> None:
         workers=config.workers,
         reload=reload,
         reload_paths=[config.app_dir],
+        reload_ignore_patterns=list(RUNTIME_FILES),
         factory=config.factory,
         working_dir=config.app_dir,
         loop=Loops(event_loop()),
