@@ -25,6 +25,7 @@ hook                        contributes
 ``commands()``              click commands and groups the ``plait`` CLI offers (``plait db check``)
 ``openapi_components()``    ``{"securitySchemes": {...}, "schemas": {...}}`` merged into the document
 ``template_globals()``      names every template sees
+``template_context(req)``   async, per render: names that depend on the request (CSRF token, user, flashes)
 ``shell_context(app)``      an async context manager giving names for ``plait shell`` (``db``, models), entered
                             while the app runs
 ``pytest_plugins``          modules of pytest fixtures; list them in the root ``conftest.py``:
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from plait.codec.types import unwrap_annotated
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 
     from plait._types import ASGIApp
     from plait.app import CompiledRoute, Plait
+    from plait.requests import Request
 
 E = TypeVar("E", bound="Extension")
 
@@ -134,6 +136,10 @@ class Extension:
     def template_globals(self) -> Mapping[str, Any]:
         return {}
 
+    async def template_context(self, request: Request) -> Mapping[str, Any]:
+        """Names for every template rendered while handling ``request`` (``csrf_token``, ``current_user``)."""
+        return {}
+
     def shell_context(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[Mapping[str, Any]] | None:
         """Names ``plait shell`` offers (``db``, the models), opened and closed inside the running app."""
         return None
@@ -152,6 +158,8 @@ class Extensions(Sequence[Extension]):
         self.pages: list[Router] = []
         self.openapi_components: dict[str, dict[str, Any]] = {}
         self.template_globals: dict[str, Any] = {}
+        self.template_contexts: list[Callable[[Request], Awaitable[Mapping[str, Any]]]] = []
+        """The ``template_context`` hooks of the extensions that define one, in install order."""
         self._stack: contextlib.AsyncExitStack | None = None
 
     def __len__(self) -> int:
@@ -228,6 +236,8 @@ class Extensions(Sequence[Extension]):
                 )
             target.update(entries)
         self.template_globals.update(ext.template_globals())
+        if type(ext).template_context is not Extension.template_context:
+            self.template_contexts.append(ext.template_context)
 
     def wrap(self, route: CompiledRoute, endpoint: ASGIApp) -> ASGIApp:
         for ext in self._items:

@@ -53,6 +53,9 @@ class Settings(msgspec.Struct, kw_only=True):
     """Show tracebacks in error pages. Never turn this on in production."""
     secret_key: str = ""
     """Signs sessions and tokens. ``plait serve`` refuses to start without one."""
+    secret_key_fallbacks: list[str] = []
+    """Older secret keys, still accepted when verifying (never used to sign): rotate by moving the old
+    ``secret_key`` here, as a JSON list: ``PLAIT_SECRET_KEY_FALLBACKS='["old-key"]'``."""
     max_body_size: int = 16 * MIB
     """Largest request body, in bytes (413 beyond it)."""
     max_json_depth: int = 64
