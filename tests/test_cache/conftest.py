@@ -1,0 +1,29 @@
+"""Cache fixtures: a backend per kind (memory, and the real Redis under a key prefix of the test's own)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from plait.cache import CacheBackend, CacheClient, MemoryBackend, RedisBackend
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend_url(request: pytest.FixtureRequest) -> str:
+    # Resolved here, outside the event loop: the redis_url fixture probes the server with asyncio.run().
+    return "memory://" if request.param == "memory" else str(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture
+async def backend(backend_url: str) -> AsyncIterator[CacheBackend]:
+    made: CacheBackend = MemoryBackend() if backend_url == "memory://" else RedisBackend(backend_url)
+    yield made
+    await made.aclose()
+
+
+@pytest.fixture
+async def cache(backend: CacheBackend, redis_prefix: str) -> AsyncIterator[CacheClient]:
+    client = CacheClient(backend, prefix=redis_prefix)
+    yield client
+    await client.clear()  # only this test's keys: everything under its own prefix
