@@ -13,7 +13,20 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "plait"
-BATTERIES = ("db", "auth", "sessions", "csrf", "templates", "cache", "ratelimit", "channels", "jobs", "openapi")
+BATTERIES = (
+    "db",
+    "auth",
+    "sessions",
+    "csrf",
+    "templates",
+    "forms",
+    "cache",
+    "ratelimit",
+    "channels",
+    "jobs",
+    "graphql",
+    "openapi",
+)
 
 
 def _battery(module: str) -> str | None:
