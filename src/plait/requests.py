@@ -96,6 +96,17 @@ class HTTPConnection:
         """Per-connection values (set by middleware or dependencies)."""
         return self.scope.setdefault("plait.request_state", State())  # type: ignore[no-any-return]
 
+    @property
+    def session(self) -> Any:
+        """The ``plait.sessions.Session`` of this request (needs ``app.install(Sessions())``)."""
+        session = self.scope.get("session")
+        if session is None:
+            raise RuntimeError(
+                "request.session needs the sessions extension: app.install(Sessions()) "
+                "(from plait.sessions import Sessions)."
+            )
+        return session
+
     def url_for(self, name: str, /, **params: Any) -> str:
         """The absolute URL of the route (or named mount) ``name``, on this request's scheme, host and root path.
 
