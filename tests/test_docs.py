@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,22 @@ def test_templates_guide(guide_env: Path) -> None:
         assert client.get("/articles/7", headers={"accept": "application/json"}).json() == {"id": 7, "title": "<Hello>"}
         away = client.post("/login?next=//evil.example", follow_redirects=False)
         assert (away.status_code, away.headers["location"]) == (303, "/")
+
+
+def test_channels_guide(guide_env: Path) -> None:
+    app = run("channels.md")["app"]
+    received = threading.Event()
+    with TestClient(app) as client, client.websocket_connect("/rooms/tea") as ws:
+
+        def publish() -> None:
+            # The handler subscribes just after accepting: keep publishing until a message gets through.
+            while not received.wait(0.05):
+                assert client.post("/rooms/tea?text=hello").status_code == 204
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        try:
+            assert ws.receive_json() == {"text": "hello"}
+        finally:
+            received.set()
+            publisher.join()
