@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import String, Table, insert, select
@@ -226,6 +227,27 @@ async def test_an_unreachable_redis_is_a_503_when_loading_and_when_saving(caplog
         assert response.json()["detail"] == "The session store is unavailable. Try again shortly."
         assert response.headers["retry-after"] == "1"
     assert "The session store is unavailable" in caplog.text
+
+
+async def test_a_redis_that_accepts_but_never_answers_is_a_503_within_the_timeout() -> None:
+    # A server that takes the connection and then says nothing, like a Redis stuck in a long command.
+    async def silent(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            with anyio.move_on_after(5):
+                await stream.receive()
+                await anyio.sleep(5)
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)  # noqa: S610 - anyio, not Django
+    async with listener, anyio.create_task_group() as tasks:
+        tasks.start_soon(listener.serve, silent)
+        store = RedisStore(f"redis://127.0.0.1:{port}/0", prefix="unused:", timeout=0.2)
+        async with AsyncTestClient(session_app(store)) as client:
+            client.cookies.set("plait_session", Signer([SECRET], salt="plait.sessions").sign("some-id"))
+            with anyio.fail_after(3):
+                response = await client.get("/read")
+        tasks.cancel_scope.cancel()
+    assert response.status_code == 503
 
 
 class _Base(DeclarativeBase):

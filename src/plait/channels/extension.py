@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, overload
 
 import msgspec
 
 from plait.channels.brokers import Broker, MemoryBroker, RedisBroker
-from plait.channels.subscription import OVERFLOW_POLICIES, Hub, Overflow, Subscription
+from plait.channels.subscription import OVERFLOW_POLICIES, ChannelsUnavailable, Hub, Overflow, Subscription
 from plait.di.markers import Depends
+from plait.errors import ProblemResponse
 from plait.exceptions import ConfigurationError
 from plait.extensions import Extension
+from plait.requests import Request
+from plait.routing.router import ExceptionHandler, ExceptionKey
 
 if TYPE_CHECKING:
     from plait.app import Plait
@@ -96,6 +100,9 @@ class Channels(Extension):
     def lifespan(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[None]:
         return self._lifespan()
 
+    def exception_handlers(self) -> Mapping[ExceptionKey, ExceptionHandler]:
+        return {ChannelsUnavailable: broker_unavailable}
+
     def providers(self) -> Mapping[Any, Depends]:
         return {Channels: Depends(self._self)}
 
@@ -153,3 +160,10 @@ class Channels(Extension):
         finally:
             if hub.remove(subscription):
                 await self.broker.unsubscribe(channel)
+
+
+def broker_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    """Redis cannot be reached from a handler: a 503 the client may retry, never a 500."""
+    logging.getLogger("plait.channels").error("%s", exc)
+    detail = "The message broker is unavailable: the message was not published. Try again shortly."
+    return ProblemResponse(503, detail=detail, headers={"retry-after": "1"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar, overload
 
@@ -10,12 +11,14 @@ import msgspec
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
 
 from plait.di.markers import Depends
+from plait.errors import ProblemResponse
 from plait.exceptions import ConfigurationError
 from plait.extensions import Extension
 from plait.jobs.brokers import KEEP_RESULT, KeptResults, StreamBroker
-from plait.jobs.job import Job
+from plait.jobs.job import Job, JobsUnavailable
 from plait.jobs.requests import AfterCommit
-from plait.routing.router import WEBSOCKET
+from plait.requests import Request
+from plait.routing.router import WEBSOCKET, ExceptionHandler, ExceptionKey
 
 if TYPE_CHECKING:
     import click
@@ -214,6 +217,9 @@ class Jobs(Extension):
     def lifespan(self, app: Plait[Any]) -> contextlib.AbstractAsyncContextManager[None]:
         return self._lifespan()
 
+    def exception_handlers(self) -> Mapping[ExceptionKey, ExceptionHandler]:
+        return {JobsUnavailable: broker_unavailable}
+
     def providers(self) -> Mapping[Any, Depends]:
         return {Jobs: Depends(self._self)}
 
@@ -276,3 +282,10 @@ def _redis_broker(settings: JobsSettings) -> StreamBroker:
     )
     broker.with_result_backend(KeptResults(results))
     return broker
+
+
+def broker_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    """Redis cannot be reached from a handler: a 503 the client may retry, never a 500."""
+    logging.getLogger("plait.jobs").error("%s", exc)
+    detail = "The job queue is unavailable: the job was not enqueued. Try again shortly."
+    return ProblemResponse(503, detail=detail, headers={"retry-after": "1"})

@@ -39,9 +39,16 @@ class RedisStore(SessionStore):
     unavailable: ClassVar[tuple[type[Exception], ...]] = (redis_errors.ConnectionError, redis_errors.TimeoutError)
 
     def __init__(
-        self, url: str = "redis://localhost:6379/0", *, prefix: str = "plait:session:", client: Any = None
+        self,
+        url: str = "redis://localhost:6379/0",
+        *,
+        prefix: str = "plait:session:",
+        client: Any = None,
+        timeout: float = 1.0,
     ) -> None:
         self.url = url
+        self.timeout = timeout
+        """Seconds to connect and to wait for an answer: a Redis that hangs is a 503, not a hung request."""
         self.prefix = prefix
         self._given = client
         self._client: aioredis.Redis | None = client
@@ -61,7 +68,9 @@ class RedisStore(SessionStore):
         if self._given is not None:
             yield
             return
-        self._client = aioredis.Redis.from_url(self.url)
+        self._client = aioredis.Redis.from_url(
+            self.url, socket_connect_timeout=self.timeout, socket_timeout=self.timeout
+        )
         try:
             yield
         finally:
