@@ -227,7 +227,7 @@ def test_the_api_key_header_comes_from_the_option_or_the_auth_settings() -> None
         refused(client.post("/json", json={}, headers={"X-API-Key": "k"}), "csrf_token_missing")
 
     class FakeAuthSettings:
-        auth_api_key_header = "X-Token-Key"
+        api_key_header = "X-Token-Key"
 
     class FakeAuth(Extension):
         name = "auth"

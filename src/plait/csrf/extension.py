@@ -116,7 +116,7 @@ class CSRF(Extension):
         if self._api_key_header is None:
             installed = self._app.extensions if self._app is not None else ()
             auth = next((ext for ext in installed if ext.name == "auth"), None)
-            configured = getattr(getattr(auth, "settings", None), "auth_api_key_header", None)
+            configured = getattr(getattr(auth, "settings", None), "api_key_header", None)
             self._api_key_header = configured if isinstance(configured, str) else "X-API-Key"
         return self._api_key_header.lower()
 

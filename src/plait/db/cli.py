@@ -90,11 +90,11 @@ def makemigrations(app: Any, message: str) -> None:
 
 
 @db_group.command()
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (for a DBA).")
 @click.pass_obj
 def migrate(app: Any, revision: str, sql: bool) -> None:
-    """Apply the migrations up to REVISION (default: the newest, head)."""
+    """Apply the migrations up to REVISION (default: the newest, heads, with the batteries' own)."""
     from alembic import command
 
     from plait.db import migrations

@@ -76,6 +76,7 @@ class Database(Extension):
         self._wants_sync = False
         self._pool = ThreadPool()
         self.url: URL | None = None
+        self.app_extensions: Sequence[Extension] = ()
 
     def load_settings(self) -> DatabaseSettings:
         settings = self._given if self._given is not None else load_settings(DatabaseSettings)
@@ -86,6 +87,7 @@ class Database(Extension):
     def setup(self, app: Plait[Any]) -> None:
         self.url = database_url(self.settings.database_url, self._home)
         self._pool = app.container.pool
+        self.app_extensions = app.extensions  # batteries that ship migrations (plait.db.migrations.shipped)
 
     @property
     def metadata(self) -> MetaData:

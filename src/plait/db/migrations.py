@@ -8,6 +8,14 @@ database (URL and metadata) instead of reading them from ``alembic.ini``, so not
 - under ``alembic -c migrations/alembic.ini ...`` (Alembic's own command line) the app is imported
   from ``PLAIT_APP`` (``myproject.app:app``) and an engine is opened for the run.
 
+Other batteries can ship revisions of their own (``plait.auth`` does, for ``auth_user`` and the rest):
+an installed extension with a ``migrations_location`` attribute (a folder of Alembic revision files,
+each branch starting from its own base) and a ``migrations_tables`` attribute (the tables those
+revisions own) has its folder added to the project's version locations. ``plait db migrate`` then
+applies every branch (``heads``), a new project revision depends on the batteries' heads (so their
+tables exist before the project's foreign keys point at them), and ``makemigrations``/``check`` leave
+the batteries' tables alone.
+
 >>> from alembic.config import Config
 >>> config = Config()
 >>> config.set_main_option("script_location", "migrations")
@@ -133,8 +141,22 @@ def config_for(database: Database, stdout: TextIO) -> Config:
     config = Config(stdout=stdout, output_buffer=stdout)
     config.set_main_option("script_location", str(folder))
     config.set_main_option("file_template", FILE_TEMPLATE)
+    extra = [location for location, _ in shipped(database)]
+    if extra:
+        config.set_main_option("path_separator", "os")
+        config.set_main_option("version_locations", os.pathsep.join(map(str, [folder / "versions", *extra])))
     config.attributes[DATABASE_KEY] = database
     return config
+
+
+def shipped(database: Database) -> list[tuple[Path, frozenset[str]]]:
+    """``(revisions folder, tables it owns)`` of each installed extension that ships migrations."""
+    found = []
+    for ext in getattr(database, "app_extensions", ()):
+        location = getattr(ext, "migrations_location", None)
+        if location is not None:
+            found.append((Path(location), frozenset(getattr(ext, "migrations_tables", ()))))
+    return found
 
 
 def run_connected(config: Config, action: Callable[[Config], Any]) -> Any:
@@ -177,10 +199,33 @@ def make(config: Config, message: str) -> Path | None:
         if directives and all(ops.is_empty() for ops in directives[0].upgrade_ops_list):
             directives[:] = []  # Django's habit: no file for no change
 
-    scripts = command.revision(config, message=message, autogenerate=True, process_revision_directives=skip_empty)
+    scripts = command.revision(
+        config, message=message, autogenerate=True, process_revision_directives=skip_empty, **_placement(config)
+    )
     if isinstance(scripts, list):  # one per directive: none when skip_empty removed it
         scripts = scripts[0] if scripts else None
     return None if scripts is None else Path(scripts.path)
+
+
+def _placement(config: Config) -> dict[str, Any]:
+    """Where a new revision goes when batteries ship revisions: after the project's own head, in its
+    folder, depending on the batteries' heads; nothing to say otherwise."""
+    database: Database = config.attributes[DATABASE_KEY]
+    if not shipped(database):
+        return {}
+    versions = database.migrations / "versions"
+    script = ScriptDirectory.from_config(config)
+    own: list[str] = []
+    others: list[str] = []
+    for head in script.get_revisions("heads"):
+        assert head is not None
+        (own if Path(head.path).parent.resolve() == versions.resolve() else others).append(head.revision)
+    if len(own) > 1:
+        raise MigrationError(
+            f"The project has {len(own)} head revisions ({', '.join(own)}); merge them first: "
+            f"PLAIT_APP=... alembic -c {database.migrations / 'alembic.ini'} merge -m merge {' '.join(own)}"
+        )
+    return {"head": own[0] if own else "base", "version_path": str(versions), "depends_on": others or None}
 
 
 def pending_changes(config: Config) -> list[str]:
@@ -259,6 +304,9 @@ class MigrationEnvironment:
         """Configure Alembic with ``options`` and run the migrations, offline (``--sql``) or on a connection."""
         options.setdefault("target_metadata", self.metadata)
         options.setdefault("render_item", render_item)
+        owned = frozenset().union(*(tables for _, tables in shipped(self.database)))
+        if owned:
+            options["include_object"] = _leaving_out(owned, options.get("include_object"))
         if self.context.is_offline_mode():
             self.context.configure(url=self.database.url, literal_binds=True, **options)
             with self.context.begin_transaction():
@@ -280,6 +328,18 @@ class MigrationEnvironment:
         verb = "Applied" if step.is_upgrade else "Reverted"
         doc = getattr(step.up_revision, "doc", "")  # a Script: the revision's message
         self.config.print_stdout(f"{verb} {step.up_revision_id} ({doc})")
+
+
+def _leaving_out(tables: frozenset[str], given: Callable[..., bool] | None) -> Callable[..., bool]:
+    """An ``include_object`` that skips ``tables`` (their battery migrates them), then asks ``given``."""
+
+    def include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        table = name if kind == "table" else getattr(getattr(obj, "table", None), "name", None)
+        if table in tables:
+            return False
+        return given(obj, name, kind, reflected, compare_to) if given is not None else True
+
+    return include
 
 
 def database_for(config: Config) -> Database:

@@ -46,12 +46,10 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import (
     ColumnProperty,
     Mapper,
-    ORMExecuteState,
     QueryableAttribute,
     RelationshipDirection,
     RelationshipProperty,
@@ -346,13 +344,20 @@ class GuardedSession(Session):
     never-awaited coroutine behind). This session refuses before any query starts.
     """
 
+    # PERF: a check in execute(), which every load SQLAlchemy starts by itself goes through (lazy
+    # relationship, expired column, get), instead of a "do_orm_execute" listener: with a listener,
+    # SQLAlchemy builds an ORMExecuteState and dispatches the event for every ORM statement, about
+    # 4 µs of a 75 µs primary-key get (benchmarks/db/README.md). Inside an await it is one call.
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        if not in_greenlet():
+            raise NotLoadedError(_explain_refused())
+        return super().execute(*args, **kwargs)
 
-@event.listens_for(GuardedSession, "do_orm_execute")
-def _refuse_io_outside_await(state: ORMExecuteState) -> None:
-    # PERF: one call per ORM statement; inside `await db.execute(...)` it returns at the first check.
-    if in_greenlet():
-        return
-    raise NotLoadedError(explain_not_loaded(_attribute_read(), relation=state.is_relationship_load))
+
+def _explain_refused() -> str:
+    attribute = _attribute_read()
+    relation = attribute is None or isinstance(attribute.property, RelationshipProperty)
+    return explain_not_loaded(attribute, relation=relation)
 
 
 def explain_not_loaded(attribute: QueryableAttribute[Any] | None, *, relation: bool = True) -> str:
