@@ -18,11 +18,12 @@ from plait.testing import TestClient
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "models" / "app.py"
 PLAIT = Path(sys.executable).with_name("plait")
+PASSWORD = "example superuser password"
 
 
 def plait(project: Path, *args: str) -> str:
     """``plait ...`` in a fresh interpreter, as a user types it in the project folder."""
-    env = {**os.environ, "PLAIT_APP": "app.py"}
+    env = {**os.environ, "PLAIT_APP": "app.py", "PLAIT_SUPERUSER_PASSWORD": PASSWORD}
     env.pop("PLAIT_DATABASE_URL", None)
     env.pop("PLAIT_DATABASE_MIGRATIONS", None)
     done = subprocess.run(
@@ -38,8 +39,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("models_example")
     shutil.copy(EXAMPLE, folder / "app.py")
     plait(folder, "db", "init")
+    plait(folder, "db", "migrate")  # the auth tables first: makemigrations wants an up-to-date database
     plait(folder, "db", "makemigrations", "-m", "create articles")
     plait(folder, "db", "migrate")
+    plait(folder, "createsuperuser", "--no-input", "--username", "ada", "--email", "ada@example.com")
     return folder
 
 
@@ -51,10 +54,15 @@ def example(project: Path) -> Iterator[ModuleType]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     saved = os.environ.pop("PLAIT_DATABASE_URL", None)
+    secret = os.environ.get("PLAIT_SECRET_KEY")
+    os.environ["PLAIT_SECRET_KEY"] = "example-models-secret"  # tokens are signed with it (plait run makes one)
     try:
         spec.loader.exec_module(module)
         yield module
     finally:
+        os.environ.pop("PLAIT_SECRET_KEY")
+        if secret is not None:
+            os.environ["PLAIT_SECRET_KEY"] = secret
         del sys.modules[spec.name]
         if saved is not None:
             os.environ["PLAIT_DATABASE_URL"] = saved
@@ -71,6 +79,9 @@ def test_the_migration_was_generated_from_the_model(project: Path) -> None:
 
 def test_the_crud_api_over_the_migrated_table(example: ModuleType) -> None:
     with TestClient(example.app) as client:
+        assert client.post("/articles", json={"title": "Hello"}).status_code == 401  # writing needs a login
+        form = {"grant_type": "password", "username": "ada@example.com", "password": PASSWORD}
+        client.headers["Authorization"] = "Bearer " + client.post("/auth/token", data=form).json()["access_token"]
         created = client.post("/articles", json={"title": "Hello"})
         assert created.status_code == 201
         location = created.headers["location"]
@@ -88,7 +99,9 @@ def test_the_crud_api_over_the_migrated_table(example: ModuleType) -> None:
 def test_the_openapi_document(example: ModuleType) -> None:
     with TestClient(example.app) as client:
         document = client.get("/openapi.json").json()
-    assert set(document["paths"]) == {"/articles", "/articles/{id}"}
+    assert {"/articles", "/articles/{id}", "/auth/token"} <= set(document["paths"])
+    assert "security" in document["paths"]["/articles"]["post"]
+    assert "security" not in document["paths"]["/articles"]["get"]
     assert {"ArticleRead", "ArticleCreate", "ArticleUpdate", "ArticleReadPage"} <= set(
         document["components"]["schemas"]
     )

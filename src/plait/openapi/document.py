@@ -16,6 +16,17 @@ declared twice: what the document says is what the route does.
 >>> operation["summary"], operation["parameters"][0]["schema"]
 ('Fetch one item.', {'type': 'integer', 'minimum': 0})
 
+A dependency says what it adds to every operation that uses it (anywhere in the route's, router's or
+app's dependencies) with a ``__plait_openapi__`` attribute: ``security`` requirements (kept when an
+extension's ``openapi_components()`` defines the scheme) and ``responses`` (a description alone gets
+the problem body)::
+
+    def require_key(x_api_key: Annotated[str, Header()]) -> None: ...
+    require_key.__plait_openapi__ = {
+        "security": [{"APIKeyHeader": []}],
+        "responses": {"401": {"description": "No valid API key."}},
+    }
+
 To change the document, replace ``app.openapi`` (the app serves what it returns, at /openapi.json
 and in the docs pages); :func:`get_openapi` builds a document from routes and metadata:
 
@@ -152,7 +163,21 @@ def get_openapi(
     merged = _components(registry.used_by(builder.paths), components or {})
     if merged:
         document["components"] = merged
+    _drop_unknown_schemes(builder.paths, merged.get("securitySchemes", {}))
     return document
+
+
+def _drop_unknown_schemes(paths: JSON, schemes: Mapping[str, Any]) -> None:
+    """Keep only security requirements whose schemes the document defines (a hint may name more)."""
+    for item in paths.values():
+        for operation in item.values():
+            if "security" not in operation:
+                continue
+            kept = [r for r in operation["security"] if all(name in schemes for name in r)]
+            if kept and kept != [{}]:
+                operation["security"] = kept
+            else:
+                del operation["security"]
 
 
 def _components(schemas: JSON, contributed: Mapping[str, Mapping[str, Any]]) -> JSON:
@@ -206,11 +231,15 @@ class _Inputs:
     values: list[ValueExtractor | ModelExtractor] = field(default_factory=list)
     forms: list[FormFieldExtractor | FormModelExtractor] = field(default_factory=list)
     body: CallPlan | None = None
+    hints: list[tuple[CallPlan, Any]] = field(default_factory=list)  # ``__plait_openapi__`` of dependencies
 
     def walk(self, plan: CallPlan, seen: set[int]) -> None:
         if id(plan) in seen:
             return
         seen.add(id(plan))
+        hint = getattr(plan.fn, "__plait_openapi__", None)
+        if hint is not None:
+            self.hints.append((plan, hint))
         self.values.extend(ex for _, ex in plan.sync_params if isinstance(ex, ValueExtractor | ModelExtractor))
         self.forms.extend(ex for _, ex in plan.async_params)
         if plan.body is not None and self.body is None:
@@ -268,6 +297,8 @@ class _Builder:
             operation["requestBody"] = body
         reads = "JSON" if inputs.body is not None else "form" if inputs.forms else None
         operation["responses"] = self.responses.responses(route, reads, not inputs.empty)
+        if inputs.hints:
+            _apply_hints(operation, inputs.hints, self.responses)
         if options.get("deprecated"):
             operation["deprecated"] = True
         return operation
@@ -393,6 +424,38 @@ class _Builder:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+_HINT_KEYS = frozenset({"security", "responses"})
+
+
+def _apply_hints(operation: JSON, hints: list[tuple[CallPlan, Any]], responses: ResponseBuilder) -> None:
+    """Add what dependencies say about themselves (``__plait_openapi__``) to an operation.
+
+    A dependency that authenticates or limits requests documents itself once, wherever it is used
+    (route, router or app ``dependencies``, or a provider deep in the tree): ``security`` requirements
+    are alternatives (OpenAPI ORs the objects of the list), joined without repeats; ``responses`` add
+    codes the route did not declare itself (a route's own ``responses=`` wins). A response given as a
+    description only gets the problem body every Plait error has.
+    """
+    security: list[JSON] = []
+    for plan, hint in hints:
+        if not isinstance(hint, Mapping) or not _HINT_KEYS.issuperset(hint):
+            raise ConfigurationError(
+                f"{plan.name}.__plait_openapi__ must be a dict with only the keys 'security' (a list of "
+                f"security requirement objects) and 'responses' (status code -> response object), not {hint!r}."
+            )
+        for requirement in hint.get("security", ()):
+            if requirement not in security:
+                security.append(copy.deepcopy(dict(requirement)))
+        for code, response in hint.get("responses", {}).items():
+            if str(code) not in operation["responses"]:
+                made = copy.deepcopy(dict(response))
+                if "content" not in made:
+                    made = responses.problem(made.get("description") or f"Error {code}.") | made
+                operation["responses"][str(code)] = made
+    operation["responses"] = dict(sorted(operation["responses"].items()))
+    if security:
+        operation["security"] = security
 
 
 def _texts(endpoint: Any, options: Mapping[str, Any], name: str) -> JSON:
