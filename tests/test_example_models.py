@@ -23,7 +23,12 @@ PASSWORD = "example superuser password"
 
 def plait(project: Path, *args: str) -> str:
     """``plait ...`` in a fresh interpreter, as a user types it in the project folder."""
-    env = {**os.environ, "PLAIT_APP": "app.py", "PLAIT_SUPERUSER_PASSWORD": PASSWORD}
+    env = {
+        **os.environ,
+        "PLAIT_APP": "app.py",
+        "PLAIT_SUPERUSER_PASSWORD": PASSWORD,
+        "PLAIT_SECRET_KEY": "example-models-secret",
+    }
     env.pop("PLAIT_DATABASE_URL", None)
     env.pop("PLAIT_DATABASE_MIGRATIONS", None)
     done = subprocess.run(

@@ -54,6 +54,7 @@ def test_bad_options_are_refused_naming_the_fix() -> None:
 def test_settings_come_from_plait_auth_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("PLAIT_AUTH_PASSWORD_MIN_LENGTH", "12")
     monkeypatch.setenv("PLAIT_AUTH_THROTTLE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("PLAIT_SECRET_KEY", "a-secret-for-the-token-codec")
     app = Plait(extensions=[Database(f"sqlite:///{tmp_path / 'x.db'}"), Auth()])
     app.build()
     auth: Auth = app.extensions["auth"]
@@ -62,7 +63,8 @@ def test_settings_come_from_plait_auth_variables(monkeypatch: pytest.MonkeyPatch
     assert auth.validators[1]("x" * 11, {}) is not None  # the MinimumLength validator took the setting
 
 
-def test_defaults_and_the_migrations_folder(tmp_path: Any) -> None:
+def test_defaults_and_the_migrations_folder(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAIT_SECRET_KEY", "a-secret-for-the-token-codec")
     app = Plait(extensions=[Database(f"sqlite:///{tmp_path / 'x.db'}"), Auth(settings=AuthSettings())])
     app.build()
     auth: Auth = app.extensions["auth"]
@@ -227,3 +229,9 @@ def test_the_core_never_imports_auth_and_a_missing_dependency_names_the_extra() 
     result = subprocess.run([sys.executable, "-c", missing], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "pip install 'plait[auth]'" in result.stderr
+
+
+def test_an_app_without_a_secret_key_fails_at_startup_naming_the_fix(tmp_path: Any) -> None:
+    app = Plait(extensions=[Database(f"sqlite:///{tmp_path / 'x.db'}"), Auth(settings=AuthSettings())])
+    with pytest.raises(ConfigurationError, match="PLAIT_SECRET_KEY"):
+        app.build()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anyio.to_thread
 from sqlalchemy import select
 
+from plait.auth.identity import token_codec
 from plait.auth.login import USER_SCOPE_KEY
 from plait.auth.mail import ConsoleMailSender, MailSender
 from plait.auth.models import USER_TABLE, User
@@ -123,6 +124,9 @@ class Auth(Extension):
             self.throttle = RedisThrottle(self.settings.throttle_redis_url)
         else:
             self.throttle = DatabaseThrottle(app.extensions["database"])
+        # Built now, so that a missing secret key or an unreadable JWT key file stops the app at
+        # startup with the fix named, instead of turning the first login into a 500.
+        token_codec(self)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self) -> AsyncIterator[None]:
