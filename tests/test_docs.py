@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from plait import Plait
-from plait.testing import TestClient
+from plait.testing import AsyncTestClient, TestClient
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -121,3 +121,21 @@ def test_channels_guide(guide_env: Path) -> None:
         finally:
             received.set()
             publisher.join()
+
+
+@pytest.mark.anyio
+async def test_auth_guide(guide_env: Path) -> None:
+    from plait.db import Model
+
+    app = run("auth.md")["app"]
+    async with AsyncTestClient(app) as client:
+        async with app.extensions["database"].engine.begin() as connection:  # what `plait db migrate` does
+            await connection.run_sync(Model.metadata.create_all)
+        assert (await client.get("/hello")).status_code == 401
+        account = {"username": "ada", "email": "ada@example.com", "password": "a long and unusual passphrase"}
+        assert (await client.post("/auth/register", json=account)).status_code == 202
+        login = {"grant_type": "password", "username": "ada@example.com", "password": account["password"]}
+        token = await client.post("/auth/token", data=login)
+        assert token.status_code == 200, token.text
+        bearer = {"authorization": f"Bearer {token.json()['access_token']}"}
+        assert (await client.get("/hello", headers=bearer)).text == "Hello ada"
