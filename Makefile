@@ -12,8 +12,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Conduit (examples/conduit): SQLite (examples/conduit/db.sqlite3) unless PLAIT_DATABASE_URL says otherwise; the secret
+# key is made once and kept in examples/conduit/.secret-key, so sessions and tokens survive a restart.
+CONDUIT_KEY := examples/conduit/.secret-key
+CONDUIT = cd examples && PLAIT_APP=conduit/app.py PLAIT_SECRET_KEY="$$(cat conduit/.secret-key)" ../$(BIN)/plait
+
 demo: $(STAMP)
-	$(BIN)/plait run examples/hello/app.py:app --host 127.0.0.1 --port 8000
+	test -s $(CONDUIT_KEY) || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $(CONDUIT_KEY)
+	$(CONDUIT) db migrate
+	$(CONDUIT) conduit seed
+	@echo ""
+	@echo "Conduit is starting at http://127.0.0.1:8000"
+	@echo "  site   http://127.0.0.1:8000/"
+	@echo "  API    http://127.0.0.1:8000/api   (e.g. http://127.0.0.1:8000/api/articles)"
+	@echo "  docs   http://127.0.0.1:8000/docs  (Authorize: 'Token <token from POST /api/users/login>')"
+	@echo "  admin  http://127.0.0.1:8000/admin (the demo superuser above)"
+	@echo ""
+	$(CONDUIT) run conduit/app.py:app --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks

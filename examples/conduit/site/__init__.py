@@ -1,0 +1,1 @@
+"""The server-rendered site: pages, forms and the error page."""
