@@ -20,6 +20,7 @@ BATTERIES = (
     "csrf",
     "templates",
     "forms",
+    "admin",
     "cache",
     "ratelimit",
     "channels",
