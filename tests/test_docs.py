@@ -42,9 +42,10 @@ def guide_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(name: str, index: int = 0) -> dict[str, Any]:
+    """Run example ``index`` of a guide after the ones before it: a guide's examples continue each other."""
     namespace: dict[str, Any] = {"__name__": "guide_example"}
-    source = blocks(name)[index]
-    exec(compile(source, str(DOCS / name), "exec", dont_inherit=True), namespace)  # noqa: S102 - our own docs
+    for source in blocks(name)[: index + 1]:
+        exec(compile(source, str(DOCS / name), "exec", dont_inherit=True), namespace)  # noqa: S102 - our own docs
     return namespace
 
 
