@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plait import Plait
 from plait.auth import Auth, MemoryMailSender, User
 from plait.auth.flows import reset_token, user_for_reset_token
-from plait.sessions import Sessions
+from plait.sessions import DatabaseStore, Session, Sessions
+from plait.sessions.stores.database import SessionRecord
 from plait.signing import Signer
 from plait.testing import AsyncTestClient
 from tests.test_auth.conftest import FAST, PASSWORD, SECRET, add_user, make_app
@@ -182,6 +183,33 @@ async def test_session_login_me_logout_and_fixation(auth_database_url: str) -> N
     assert after.status_code == 401
 
 
+async def test_session_fixation_through_the_login_flow_on_a_server_store(auth_database_url: str) -> None:
+    app = make_app(auth_database_url, extensions=[Sessions(DatabaseStore())], tables=["plait_session"])
+
+    @app.post("/visit")
+    async def visit(session: Session) -> None:
+        session["visited"] = True
+
+    async with AsyncTestClient(app) as client:
+        await add_user(app)
+        # The attacker gets a real session id from the site and plants it in the victim's browser...
+        await client.post("/visit")
+        planted = client.cookies["plait_session"]
+        # ...the victim logs in with it.
+        login = await client.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+        victims = client.cookies["plait_session"]
+        client.cookies.clear()
+        as_attacker = await client.get("/auth/me", headers={"Cookie": f"plait_session={planted}"})
+        as_victim = await client.get("/auth/me", headers={"Cookie": f"plait_session={victims}"})
+        async with AsyncSession(app.extensions["database"].engine) as db:
+            records = (await db.execute(select(SessionRecord.key))).scalars().all()
+    assert login.status_code == 200
+    assert victims != planted
+    assert as_attacker.status_code == 401  # the planted id was deleted at login, not promoted
+    assert as_victim.status_code == 200
+    assert len(records) == 1  # only the victim's new record is left
+
+
 async def test_change_password_keeps_this_session_and_voids_old_tokens(auth_database_url: str) -> None:
     app = make_app(auth_database_url, extensions=[Sessions()])
     async with AsyncTestClient(app) as client:
@@ -209,6 +237,20 @@ async def test_change_password_keeps_this_session_and_voids_old_tokens(auth_data
     assert me.status_code == 200  # this session was renewed with the new password
     assert old_token.status_code == 401
     assert relogin.status_code == 200
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(auth_database_url: str) -> None:
+    settings = FAST.__class__(**{**_fields(FAST), "throttle_account_limit": 2})
+    app = make_app(auth_database_url, auth=Auth(settings=settings), extensions=[Sessions()])
+    async with AsyncTestClient(app) as client:
+        await add_user(app)
+        assert (await client.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})).is_success
+        guesses = [
+            await client.post("/auth/password", json={"current_password": guess, "new_password": "a fine new one!"})
+            for guess in ("guess one", "guess two", PASSWORD)
+        ]
+    assert [g.status_code for g in guesses] == [422, 422, 429]  # even the right one, once locked
+    assert int(guesses[2].headers["retry-after"]) >= 1
 
 
 async def test_password_reset_answers_the_same_and_mails_a_single_use_token(
@@ -256,6 +298,20 @@ async def test_a_reset_token_is_spent_by_a_login_and_expires(app: Plait[Any]) ->
             auth.settings = auth.settings.__class__(**{**_fields(auth.settings), "reset_max_age": 1})
             stale = _backdate(fresh, seconds=5)
             assert await user_for_reset_token(auth, db, stale) is None
+
+
+async def test_a_reset_token_is_spent_by_an_email_change(app: Plait[Any]) -> None:
+    async with AsyncTestClient(app):
+        await add_user(app)
+        auth: Auth = app.extensions["auth"]
+        token = reset_token(auth, await _user(app))
+        async with AsyncSession(app.extensions["database"].engine) as db:
+            user = await db.get(User, (await _user(app)).id)
+            assert user is not None
+            user.email = "ada@new.example.com"  # the link went to the old address: it must stop working
+            await db.commit()
+            assert await user_for_reset_token(auth, db, token) is None
+            assert await user_for_reset_token(auth, db, reset_token(auth, user)) is not None
 
 
 def _backdate(token: str, *, seconds: int) -> str:

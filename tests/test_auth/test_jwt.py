@@ -213,3 +213,10 @@ def test_a_file_that_is_not_a_key(tmp_path: Path) -> None:
     bad.write_text("not a key")
     with pytest.raises(ConfigurationError, match="not a PEM key usable with RS256"):
         TokenCodec.from_keys("RS256", private_key=None, public_key=str(bad))
+
+
+def test_a_bad_pem_text_is_never_echoed_in_the_error() -> None:
+    broken = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(ConfigurationError, match="given as PEM text") as caught:
+        TokenCodec.from_keys("RS256", private_key=broken, public_key=broken)
+    assert "MIIE" not in str(caught.value)  # key material stays out of logs

@@ -88,7 +88,8 @@ def project(tmp_path: Path, empty_url: str) -> Path:
 
 
 def plait(project: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PLAIT_APP": "app.py", "PYTHONPATH": str(project)}
+    # Auth builds its token codec at startup, so the app needs a secret key even for `plait db`.
+    env = {**os.environ, "PLAIT_APP": "app.py", "PYTHONPATH": str(project), "PLAIT_SECRET_KEY": "migrations-test-key"}
     if password is not None:
         env["PLAIT_SUPERUSER_PASSWORD"] = password
     code = "from plait.cli import main; main()"
@@ -225,6 +226,7 @@ def test_in_process_with_metadata_of_the_projects_own(tmp_path: Path, monkeypatc
     (tmp_path / "own_models.py").write_text(OWN_MODELS, encoding="utf-8")
     (tmp_path / "own_app.py").write_text(OWN_APP.format(url=url), encoding="utf-8")
     monkeypatch.setenv("PLAIT_APP", str(tmp_path / "own_app.py"))
+    monkeypatch.setenv("PLAIT_SECRET_KEY", "migrations-test-key")  # Auth builds its token codec at startup
     monkeypatch.syspath_prepend(str(tmp_path))
 
     def run(*args: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from plait import Plait
-from plait.auth import Auth, CurrentUser, OptionalUser, User
+from plait.auth import Auth, AuthSettings, CurrentUser, OptionalUser, User
 from plait.auth.openapi import SCHEME_NAMES, security_schemes
 from plait.auth.permissions import requires, requires_group, requires_scope
 from plait.testing import AsyncTestClient
@@ -87,7 +87,24 @@ async def test_token_scheme_without_bearer(tmp_path: Any) -> None:
     assert "OAuth2Password" not in schemes  # the docs would send "Bearer", which this app does not read
     assert schemes["BearerToken"]["name"] == "Authorization"
     assert "Token eyJ" in schemes["BearerToken"]["description"]
-    assert doc["paths"]["/mine"]["get"]["security"] == [{"BearerToken": []}, {"APIKeyHeader": []}]
+    assert doc["paths"]["/mine"]["get"]["security"] == [{"BearerToken": []}, {"APIKeyHeader": []}, {"APIKeyQuery": []}]
+
+
+async def test_the_api_key_query_parameter_is_a_scheme_unless_turned_off(tmp_path: Any) -> None:
+    doc = await document(documented(make_app(f"sqlite:///{tmp_path / 'a.db'}")))
+    assert doc["components"]["securitySchemes"]["APIKeyQuery"]["in"] == "query"
+    assert doc["components"]["securitySchemes"]["APIKeyQuery"]["name"] == "api_key"
+    assert {"APIKeyQuery": []} in doc["paths"]["/mine"]["get"]["security"]
+    header_only = Auth(settings=AuthSettings(argon2_time_cost=1, argon2_memory_cost=8, api_key_query=None))
+    doc = await document(documented(make_app(f"sqlite:///{tmp_path / 'b.db'}", auth=header_only)))
+    validate(doc)
+    assert "APIKeyQuery" not in doc["components"]["securitySchemes"]
+    # A requirement naming a scheme the document does not define is dropped, not left dangling.
+    assert doc["paths"]["/mine"]["get"]["security"] == [
+        {"OAuth2Password": []},
+        {"BearerToken": []},
+        {"APIKeyHeader": []},
+    ]
 
 
 def test_token_url_can_be_moved() -> None:

@@ -217,6 +217,7 @@ async def test_check_object_without_a_user() -> None:
     with pytest.raises(HTTPException) as caught:
         await check_object(None, Secret(), "view")
     assert caught.value.status_code == 401
+    assert caught.value.headers == {"WWW-Authenticate": "Bearer"}  # every 401 names a scheme
 
 
 async def test_permissions_are_one_query_and_cached(app: Plait[Any]) -> None:
@@ -246,3 +247,20 @@ async def test_permissions_are_one_query_and_cached(app: Plait[Any]) -> None:
 def test_names_are_required(make: Any) -> None:
     with pytest.raises(ConfigurationError, match="one or more non-empty names"):
         make()
+
+
+async def test_router_and_crud_router_checks_are_documented_per_operation(app: Plait[Any]) -> None:
+    async with AsyncTestClient(app) as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+    # The checks sit on a Router and on crud_router(dependencies=...), not on the handlers: every
+    # operation they guard still lists the security schemes and documents both refusals.
+    guarded = [
+        ("/editors/desk", "get"),
+        ("/groups", "get"),
+        *[(p, "delete") for p in paths if p.startswith("/groups/")],
+    ]
+    assert len(guarded) == 3
+    for path, method in guarded:
+        operation = paths[path][method]
+        assert {"BearerToken": []} in operation["security"], path
+        assert {"401", "403"} <= set(operation["responses"]), path

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.auth import Auth
 from plait.auth.models import LoginThrottle
 from plait.auth.throttle import DatabaseThrottle, RedisThrottle, account_key
 from plait.db.models import utcnow
 from plait.testing import AsyncTestClient
-from tests.test_auth.conftest import make_app
+from tests.test_auth.conftest import FAST, PASSWORD, add_user, make_app
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +87,37 @@ async def test_an_insert_that_loses_a_race_counts_as_an_update(
         await throttle.fail("ip:192.0.2.4", 60)
         assert len(calls) == 2
         assert (await throttle.failures("ip:192.0.2.4", 60))[0] == 2
+
+
+async def test_login_through_http_is_throttled_in_redis_per_account_and_per_address(
+    auth_database_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    settings = FAST.__class__(
+        **{name: getattr(FAST, name) for name in FAST.__struct_fields__}
+        | {"throttle_account_limit": 2, "throttle_ip_limit": 3}
+    )
+    throttle = RedisThrottle(redis_url, prefix=redis_prefix)  # several app servers share these counts
+    app = make_app(auth_database_url, auth=Auth(settings=settings, throttle=throttle))
+    async with AsyncTestClient(app) as client:
+        await add_user(app)
+        wrong = [
+            (await client.post("/auth/login", json={"email": "ada@example.com", "password": "nope"})).status_code
+            for _ in range(2)
+        ]
+        # The account is locked, even for the right password (a guesser cannot tell it found it).
+        locked = await client.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+        other = await client.post("/auth/login", json={"email": "bob@example.com", "password": "nope"})
+        # Three failures from this address in all: every account is now refused from here.
+        by_address = await client.post("/auth/login", json={"email": "carol@example.com", "password": "nope"})
+        counted = [key async for key in throttle.client.scan_iter(match=redis_prefix + "*")]
+        await throttle.client.delete(*counted)  # leave nothing behind on the shared server
+    assert wrong == [401, 401]
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) >= 1
+    assert other.status_code == 401
+    assert by_address.status_code == 429
+    assert sorted(key.decode().removeprefix(redis_prefix).split(":")[0] for key in counted) == [
+        "account",
+        "account",
+        "ip",
+    ]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plait.auth.models import APIKey
+from plait.auth.models import APIKey, User
 from plait.db.models import utcnow
 from plait.exceptions import ConfigurationError
 
@@ -127,6 +127,11 @@ async def create_api_key(
     expires_in: timedelta | None = None,
 ) -> tuple[APIKey, str]:
     """Store a new key for ``user`` (flushed) and return it with its plain text, which is not kept anywhere."""
+    if not isinstance(user, User):
+        raise ConfigurationError(
+            f"API keys belong to plait.auth.User accounts (the auth_user table), not to {type(user).__name__}: "
+            "to use them, make the user model a subclass of User instead of a replacement."
+        )
     prefix = secrets.token_hex(_PREFIX_HEX // 2)
     secret = secrets.token_urlsafe(32)
     key = APIKey(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from plait.auth.identity import token_codec
 from plait.auth.login import USER_SCOPE_KEY
 from plait.auth.mail import ConsoleMailSender, MailSender
-from plait.auth.models import USER_TABLE, User
+from plait.auth.models import USER_TABLE, User, UserMixin
 from plait.auth.passwords import Argon2Hasher, check_password
 from plait.auth.settings import AuthSettings
 from plait.auth.throttle import DatabaseThrottle, RedisThrottle, Throttle
@@ -37,10 +37,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 LOGIN_FIELDS = ("email", "username")
 
 
+def _is_user_model(model: Any) -> bool:
+    """A subclass of :class:`User`, or a mapped class with :class:`UserMixin`'s columns (a replacement)."""
+    if not isinstance(model, type):
+        return False
+    return issubclass(model, User) or (issubclass(model, UserMixin) and hasattr(model, "__table__"))
+
+
 class Auth(Extension):
     """Users and passwords for an app that installs :class:`plait.db.Database`.
 
-    ``user_model`` is :class:`~plait.auth.User` unless given (a subclass of it with more columns);
+    ``user_model`` is :class:`~plait.auth.User` unless given (a subclass of it with more columns, or a
+    replacement: a model of the app's own with :class:`~plait.auth.UserMixin`, see :attr:`replaces_user`);
     ``login_field`` says what people log in with (``"email"`` or ``"username"``); ``token_scheme`` is
     the ``Authorization`` scheme of access tokens. Settings come from ``PLAIT_AUTH_*`` variables
     (:class:`AuthSettings`) unless ``settings`` is given. ``hasher``, ``validators``, ``mail`` and
@@ -48,7 +56,11 @@ class Auth(Extension):
 
     >>> from plait import Plait
     >>> from plait.db import Database
-    >>> app = Plait(extensions=[Database("sqlite+aiosqlite:///:memory:"), Auth(login_field="username")])
+    >>> from plait.settings import Settings
+    >>> app = Plait(
+    ...     settings=Settings(secret_key="change-me"),  # signs tokens, reset links and API-key hashes
+    ...     extensions=[Database("sqlite+aiosqlite:///:memory:"), Auth(login_field="username")],
+    ... )
     >>> _ = app.build()
     >>> auth = app.extensions["auth"]
     >>> auth.user_model.__name__, auth.login_field, type(auth.throttle).__name__
@@ -88,11 +100,12 @@ class Auth(Extension):
     ) -> None:
         if login_field not in LOGIN_FIELDS:
             raise ConfigurationError(f"Auth(login_field={login_field!r}): use 'email' or 'username'.")
-        if user_model is not None and not (isinstance(user_model, type) and issubclass(user_model, User)):
+        if user_model is not None and not _is_user_model(user_model):
             raise ConfigurationError(
-                f"Auth(user_model={user_model!r}): the user model must subclass plait.auth.User "
+                f"Auth(user_model={user_model!r}): the user model must subclass plait.auth.User to extend it "
                 "(class Member(User): __tablename__ = 'member'; id = mapped_column(ForeignKey('auth_user.id'), "
-                "primary_key=True); ...)."
+                "primary_key=True); ...), or be a mapped model with UserMixin to replace it "
+                "(class Account(UserMixin, Model): __tablename__ = 'account')."
             )
         self.user_model: type[Any] = user_model or User
         self.login_field = login_field
@@ -103,6 +116,16 @@ class Auth(Extension):
         self.mail: MailSender = mail or ConsoleMailSender()
         self._throttle = throttle
         self.app: Plait[Any] | None = None
+
+    @property
+    def replaces_user(self) -> bool:
+        """True when the user model has a table of its own rather than extending ``auth_user``.
+
+        Groups, permissions and API keys are stored against ``auth_user`` ids, so such users get
+        none of them: ``requires()`` lets only superusers through, ``requires_group()`` likewise,
+        and API keys are refused (401). Object rules, tokens and sessions work as usual.
+        """
+        return not issubclass(self.user_model, User)
 
     def load_settings(self) -> AuthSettings:
         return self._given if self._given is not None else load_settings(AuthSettings, prefix="PLAIT_AUTH_")

@@ -130,8 +130,10 @@ async def _checked(field: str, action: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def _fingerprint(user: Any) -> str:
-    # Bound to the password hash and the last login: a reset (new hash) or any login spends the token.
-    state = f"{user.id}:{user.password}:{user.last_login.isoformat() if user.last_login else ''}"
+    # Bound to the password hash, the last login and the email address: a reset (new hash) or any
+    # login spends the token, and a link mailed to an address the account no longer uses stops working.
+    last_login = user.last_login.isoformat() if user.last_login else ""
+    state = f"{user.id}:{user.password}:{last_login}:{user.email}"
     return hmac.new(b"plait.auth.reset", state.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -229,14 +231,13 @@ def auth_router(
 
 async def _register(data: RegisterIn, auth: Auth, db: AsyncSession, background: BackgroundTasks) -> Message:
     email = auth.normalize_email(data.email)
-    username = data.username or email
+    chosen = _chosen_username(auth, data.username, email)
+    username = chosen or email
     if auth.login_field == "username" and data.username is None:
         raise RequestValidationError([ErrorDetail(("body", "username"), "Choose a username.", "missing")])
     await _checked("password", lambda: _check_rules(auth, data.password, username, email))
     model = auth.user_model
-    if (await db.execute(select(model.id).where(model.username == username))).first() is not None and (
-        data.username is not None
-    ):
+    if chosen is not None and (await db.execute(select(model.id).where(model.username == chosen))).first():
         # Usernames are public (shown to others), so saying one is taken reveals nothing new.
         raise HTTPException(409, "This username is taken; choose another.")
     # The hash is computed whether or not the address is known: both answers cost the same.
@@ -256,6 +257,30 @@ async def _register(data: RegisterIn, auth: Auth, db: AsyncSession, background: 
     # Sent after the response: a slow mail server must not make known and unknown addresses look different.
     background.add_task(auth.mail.send, EmailMessage(email, subject, body))
     return Message(REGISTERED)
+
+
+def _chosen_username(auth: Auth, username: str | None, email: str) -> str | None:
+    """The username the client chose, or None when it left it out (or gave its own email address).
+
+    An account registered without a username gets its email address as one, so "this username is
+    taken" for an email-shaped username would tell whether that address has an account: such
+    usernames are refused (422) before anything is looked up, and the client's own address counts as
+    no choice at all (the answer is then the usual 202, whether or not the address is known).
+    """
+    if username is None or auth.normalize_email(username) == email:
+        return None
+    if "@" in username:
+        raise RequestValidationError(
+            [
+                ErrorDetail(
+                    ("body", "username"),
+                    "A username cannot contain '@' unless it is your own email address; choose another, or "
+                    "leave it out to use your email address.",
+                    "username_invalid",
+                )
+            ]
+        )
+    return username
 
 
 async def _check_rules(auth: Auth, password: str, username: str, email: str) -> None:
@@ -294,8 +319,14 @@ async def _change_password(
     data: PasswordChangeIn, user: CurrentUser, request: Request, auth: Auth, db: AsyncSession
 ) -> Message:
     auth.hasher.check_length(data.current_password)  # over the cap: a 422, not a hash of megabytes
+    # Guesses at the current password (from a stolen session or token) count like failed logins:
+    # otherwise this route would be an unthrottled way to find the password.
+    keys = _throttle_keys(auth, request, getattr(user, auth.login_field))
+    await _throttle_check(auth, keys)
     matches, _ = await check_password(user.password or None, data.current_password, auth.hasher)
     if not matches:
+        for key, _limit in keys:
+            await auth.throttle.fail(key, auth.settings.throttle_window)
         raise _invalid("current_password", ["The current password is wrong."], "password_mismatch")
     await _checked("new_password", lambda: auth.set_password(user, data.new_password))
     # Other sessions of this user carry the old password's fragment and stop working; this one goes on.

@@ -147,7 +147,9 @@ async def _from_token(request: Request, db: AsyncSession, auth: Auth, token: str
 
 
 async def _from_api_key(request: Request, db: AsyncSession, auth: Auth, plain: str) -> Any:
-    key = await authenticate_api_key(db, plain, key_hasher(auth))
+    # API keys belong to auth_user ids: with a replacement user model the same id names another
+    # table's account, so no key can authenticate anyone.
+    key = None if auth.replaces_user else await authenticate_api_key(db, plain, key_hasher(auth))
     user = await _load(db, auth, key.user_id) if key is not None else None
     if user is None:
         header = auth.settings.api_key_header

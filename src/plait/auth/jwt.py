@@ -282,4 +282,6 @@ def _load_key(algorithm: str, key: str) -> Any:
     try:
         return get_default_algorithms()[algorithm].prepare_key(data)
     except (pyjwt.InvalidKeyError, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"The JWT key {key[:40]!r} is not a PEM key usable with {algorithm}: {exc}.") from None
+        # Never echo PEM text: the message ends up in logs, and the text may be a private key.
+        shown = "given as PEM text" if key.lstrip().startswith("-----BEGIN") else repr(key)
+        raise ConfigurationError(f"The JWT key ({shown}) is not a PEM key usable with {algorithm}: {exc}.") from None

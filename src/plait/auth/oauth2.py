@@ -23,6 +23,7 @@ are sent with ``Cache-Control: no-store``: tokens must not be kept by caches.
 
 from __future__ import annotations
 
+import hmac
 import math
 from typing import Annotated, Any
 
@@ -109,7 +110,8 @@ async def _refresh_grant(db: AsyncSession, auth: Auth, refresh_token: str) -> An
     if user is None or not user.is_active:
         raise OAuth2Error("invalid_grant", "The token's user does not exist or is inactive.")
     fragment = claims.get("pwd")
-    if fragment is not None and fragment != password_claim(user):
+    # Constant time, like every other comparison of a secret-derived value in plait.auth.
+    if fragment is not None and not hmac.compare_digest(str(fragment), password_claim(user)):
         raise OAuth2Error("invalid_grant", "The password changed since this token was issued; log in again.")
     return user
 

@@ -2,7 +2,7 @@
 
 :func:`security_schemes` is what ``Auth.openapi_components()`` contributes: an OAuth2 password flow
 (the **Authorize** button of ``/docs`` logs in with a username and password and then sends the
-access token), the same token as a plain bearer token, and the API-key header. ``CurrentUser`` and
+access token), the same token as a plain bearer token, and the API key (header and query parameter). ``CurrentUser`` and
 ``requires(...)`` carry :data:`PROTECTED` / :data:`FORBIDDEN` as their ``__plait_openapi__``, so every
 operation that uses them lists those schemes under ``security`` and documents its 401 (and 403).
 
@@ -10,16 +10,20 @@ operation that uses them lists those schemes under ``security`` and documents it
 >>> auth = SimpleNamespace(token_scheme="Bearer", settings=SimpleNamespace(api_key_header="X-API-Key"))
 >>> sorted(security_schemes(auth)["securitySchemes"])
 ['APIKeyHeader', 'BearerToken', 'OAuth2Password']
+>>> auth.settings.api_key_query = "api_key"  # keys accepted in the query string too (the default)
+>>> security_schemes(auth)["securitySchemes"]["APIKeyQuery"]["name"]
+'api_key'
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FORBIDDEN", "PROTECTED", "SCHEME_NAMES", "security_schemes"]
+__all__ = ["API_KEY_QUERY", "FORBIDDEN", "PROTECTED", "SCHEME_NAMES", "security_schemes"]
 
 OAUTH2, BEARER, API_KEY = "OAuth2Password", "BearerToken", "APIKeyHeader"
-SCHEME_NAMES = (OAUTH2, BEARER, API_KEY)
+API_KEY_QUERY = "APIKeyQuery"
+SCHEME_NAMES = (OAUTH2, BEARER, API_KEY, API_KEY_QUERY)
 """The names of the security schemes, as operations' ``security`` requirements refer to them."""
 DEFAULT_TOKEN_URL = "auth/token"  # noqa: S105 - a URL, not a secret
 """Relative on purpose: the browser resolves it against the docs page, so a ``root_path`` prefix is kept."""
@@ -46,6 +50,8 @@ def security_schemes(auth: Any) -> dict[str, dict[str, Any]]:
     route of ``auth_router()``). With ``Auth(token_scheme="Token")`` the docs cannot use the OAuth2 or
     HTTP bearer schemes (they always send ``Bearer``): the token scheme is then described as an
     ``Authorization`` header to type in full (``Token eyJ...``), and the password flow is left out.
+    The API key's query parameter (``PLAIT_AUTH_API_KEY_QUERY``, ``api_key`` by default) is a scheme
+    of its own, left out when that parameter is turned off (the operations then do not list it).
     """
     header = auth.settings.api_key_header
     schemes: dict[str, Any] = {}
@@ -64,4 +70,12 @@ def security_schemes(auth: Any) -> dict[str, dict[str, Any]]:
             "description": f"An access token after the word {auth.token_scheme}: '{auth.token_scheme} eyJ...'.",
         }
     schemes[API_KEY] = {"type": "apiKey", "in": "header", "name": header, "description": "An API key (plait_...)."}
+    query = getattr(auth.settings, "api_key_query", None)
+    if query:
+        schemes[API_KEY_QUERY] = {
+            "type": "apiKey",
+            "in": "query",
+            "name": query,
+            "description": "An API key (plait_...) in the query string; prefer the header (URLs end up in logs).",
+        }
     return {"securitySchemes": schemes}

@@ -68,6 +68,10 @@ async def get_permissions(db: AsyncSession, user: Any, cache: dict[str, Any] | N
     if cache is not None and PERMISSIONS_SCOPE_KEY in cache:
         cached: frozenset[str] = cache[PERMISSIONS_SCOPE_KEY]
         return cached
+    if not isinstance(user, User):
+        # A replacement user model (its own table): the link tables hold auth_user ids, and reading
+        # them with this user's id would hand it the permissions of another account that has it.
+        return frozenset()
     direct = (
         select(Permission.codename)
         .join(user_permissions, user_permissions.c.permission_id == Permission.id)
@@ -86,6 +90,8 @@ async def get_permissions(db: AsyncSession, user: Any, cache: dict[str, Any] | N
 
 
 async def _groups(db: AsyncSession, user: Any, cache: dict[str, Any]) -> frozenset[str]:
+    if not isinstance(user, User):  # a replacement user model: no groups (see get_permissions)
+        return frozenset()
     if GROUPS_SCOPE_KEY not in cache:
         query = select(Group.name).join(user_groups, user_groups.c.group_id == Group.id)
         cache[GROUPS_SCOPE_KEY] = frozenset((await db.execute(query.where(user_groups.c.user_id == user.id))).scalars())
@@ -210,7 +216,8 @@ async def check_object(user: Any, obj: Any, action: str) -> None:
     is no (deny by default: forgetting a rule must not open the object to everyone).
     """
     if user is None or not user.is_active:
-        raise HTTPException(401, "Authentication required.")
+        # A 401 always says how to authenticate (RFC 9110 section 15.5.2).
+        raise HTTPException(401, "Authentication required.", {"WWW-Authenticate": "Bearer"})
     if user.is_superuser:
         return
     if isinstance(obj, ObjectPermission):
