@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import pytest
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait import Depends, Plait, Request
@@ -169,3 +170,30 @@ async def test_the_session_provider_can_be_overridden(tmp_path: Any) -> None:
     app.dependency_overrides[db.session] = fake
     async with AsyncTestClient(app) as client:
         assert (await client.get("/items")).json() == ["fake"]
+
+
+async def test_an_error_handler_can_still_read_what_the_handler_loaded(database_url: str) -> None:
+    # A 404 page that shows the signed-in user reads an object loaded before the error: the rollback
+    # must not leave it expired (reading it would need a query the async session cannot run there).
+    app, _ = build(database_url)
+    seen: dict[str, Any] = {}
+
+    class Gone(Exception):
+        pass
+
+    @app.get("/items/{name}/gone")
+    async def gone(name: str, db: AsyncSession) -> None:
+        db.add(Item(name=name))
+        await db.flush()
+        seen["item"] = await db.get(Item, (await db.scalars(select(Item.id).where(Item.name == name))).one())
+        raise Gone
+
+    @app.exception_handler(Gone)
+    async def gone_page(request: Request, exc: Gone) -> ProblemResponse:
+        return ProblemResponse(404, detail=f"{seen['item'].name} is gone")
+
+    async with AsyncTestClient(app) as client:
+        response = await client.get("/items/kept/gone")
+        assert response.status_code == 404
+        assert response.json()["detail"] == "kept is gone"
+        assert (await client.get("/items")).json() == []  # and the insert was rolled back

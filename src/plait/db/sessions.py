@@ -52,7 +52,7 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
         yield session
     except BaseException:
         with contextlib.suppress(Exception):  # the original error matters more than a failed rollback
-            await session.rollback()
+            await _discard(session)
         raise
     else:
         if session.in_transaction():  # a wrapped route has committed already
@@ -92,7 +92,7 @@ async def sync_session_scope(maker: sessionmaker[Session], pool: ThreadPool) -> 
         yield session
     except BaseException:
         with contextlib.suppress(Exception), anyio.CancelScope(shield=True):
-            await pool.run(session.rollback)
+            await pool.run(_discard_sync, session)
         raise
     else:
         if session.in_transaction():  # a wrapped route has committed already
@@ -100,6 +100,23 @@ async def sync_session_scope(maker: sessionmaker[Session], pool: ThreadPool) -> 
     finally:
         with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection to the pool
             await pool.run(session.close)
+
+
+async def _discard(session: AsyncSession) -> None:
+    """Roll back, keeping what the objects already loaded.
+
+    The error page that follows (a 404 or 403 rendered by a template) may still read objects the
+    handler loaded, such as the signed-in user. A plain rollback would expire them, and reading an
+    expired attribute then needs a query the async session cannot run there; detached first, they
+    keep their loaded values and the rollback has nothing to expire.
+    """
+    session.expunge_all()
+    await session.rollback()
+
+
+def _discard_sync(session: Session) -> None:
+    session.expunge_all()
+    session.rollback()
 
 
 def uses(plan: CallPlan, provider: Callable[..., Any]) -> bool:
