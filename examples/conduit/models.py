@@ -38,8 +38,8 @@ class Follow(Model, IntPK):
     follower_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     followed_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-    follower: Mapped[Member] = relationship(foreign_keys=[follower_id], lazy="raise_on_sql")
-    followed: Mapped[Member] = relationship(foreign_keys=[followed_id], lazy="raise_on_sql")
+    follower: Mapped[Member] = relationship(Member, foreign_keys=[follower_id], lazy="raise_on_sql")
+    followed: Mapped[Member] = relationship(Member, foreign_keys=[followed_id], lazy="raise_on_sql")
 
 
 class Tag(Model, IntPK):
@@ -61,7 +61,7 @@ class Article(Model, IntPK, Timestamps):
     description: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    author: Mapped[Member] = relationship(lazy="raise_on_sql")
+    author: Mapped[Member] = relationship(Member, lazy="raise_on_sql")
 
     def __str__(self) -> str:
         return self.title
@@ -75,8 +75,8 @@ class ArticleTag(Model, IntPK):
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    article: Mapped[Article] = relationship(lazy="raise_on_sql")
-    tag: Mapped[Tag] = relationship(lazy="raise_on_sql")
+    article: Mapped[Article] = relationship(Article, lazy="raise_on_sql")
+    tag: Mapped[Tag] = relationship(Tag, lazy="raise_on_sql")
 
 
 class Favorite(Model, IntPK):
@@ -87,8 +87,8 @@ class Favorite(Model, IntPK):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-    member: Mapped[Member] = relationship(lazy="raise_on_sql")
-    article: Mapped[Article] = relationship(lazy="raise_on_sql")
+    member: Mapped[Member] = relationship(Member, lazy="raise_on_sql")
+    article: Mapped[Article] = relationship(Article, lazy="raise_on_sql")
 
 
 class Comment(Model, IntPK, Timestamps):
@@ -98,8 +98,8 @@ class Comment(Model, IntPK, Timestamps):
     body: Mapped[str] = mapped_column(Text)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    article: Mapped[Article] = relationship(lazy="raise_on_sql")
-    author: Mapped[Member] = relationship(lazy="raise_on_sql")
+    article: Mapped[Article] = relationship(Article, lazy="raise_on_sql")
+    author: Mapped[Member] = relationship(Member, lazy="raise_on_sql")
 
     def __str__(self) -> str:
         return f"Comment {self.id}"

@@ -54,10 +54,14 @@ class Article(Model):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     author_id: Mapped[int] = mapped_column(ForeignKey("adm_author.id"))
-    author: Mapped[Author] = relationship(lazy="raise_on_sql")
-    tags: Mapped[list[Tag]] = relationship(secondary=article_tags, lazy="raise_on_sql")
+    author: Mapped[Author] = relationship(Author, lazy="raise_on_sql")
+    tags: Mapped[list[Tag]] = relationship(Tag, secondary=article_tags, lazy="raise_on_sql")
     comments: Mapped[list[Comment]] = relationship(
-        back_populates="article", lazy="raise_on_sql", cascade="all, delete-orphan", passive_deletes=True
+        lambda: Comment,
+        back_populates="article",
+        lazy="raise_on_sql",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     def __str__(self) -> str:
@@ -69,7 +73,7 @@ class Comment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("adm_article.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(String(500))
-    article: Mapped[Article] = relationship(back_populates="comments", lazy="raise_on_sql")
+    article: Mapped[Article] = relationship(Article, back_populates="comments", lazy="raise_on_sql")
 
 
 TABLES = ["adm_author", "adm_tag", "adm_article", "adm_article_tags", "adm_comment"]

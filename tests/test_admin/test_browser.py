@@ -69,7 +69,7 @@ class Article(Model):
     published: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     author_id: Mapped[int] = mapped_column(ForeignKey("author.id"))
-    author: Mapped[Author] = relationship(lazy="raise_on_sql")
+    author: Mapped[Author] = relationship(Author, lazy="raise_on_sql")
 
     def __str__(self) -> str:
         return self.title
@@ -265,8 +265,8 @@ def test_dark_screenshots(browser: Browser, base_url: str) -> None:
     blocked: list[str] = []
     page = open_page(browser, blocked, dark=True)
     log_in(page, base_url, "ada", screenshot="admin-login-dark.png")
-    background = page.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
-    assert background == "rgb(18, 21, 27)"
+    page.wait_for_load_state("load")  # the stylesheet too, on a busy machine
+    expect(page.locator("body")).to_have_css("background-color", "rgb(18, 21, 27)")
     page.screenshot(path=str(SHOTS / "admin-dashboard-dark.png"))
     page.goto(f"{base_url}/admin/article")
     page.screenshot(path=str(SHOTS / "admin-list-dark.png"))

@@ -42,7 +42,7 @@ class Article(Model, IntPK, Timestamps):
     # PostgreSQL enum types are database-wide: one name per test process, as for the tables.
     kind: Mapped[Kind] = mapped_column(Enum(Kind, name=f"plait_l_kind_{SUFFIX}"), default=Kind.NEWS)
     author_id: Mapped[int] = mapped_column(ForeignKey(f"{Author.__tablename__}.id"))
-    author: Mapped[Author] = relationship()
+    author: Mapped[Author] = relationship(Author)
 
 
 class Tag(Model, UUIDPK):
