@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from plait.cache import CacheBackend, CacheClient, MemoryBackend, RedisBackend
+from tests.test_scaling.watchdog import *  # noqa: F403 - a hang fails one test, never the whole run
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -59,6 +59,8 @@ def test_a_cached_route_runs_once_per_key(client: TestClient, app_and_calls: tup
     assert client.get("/page?a=1", headers={"Accept-Language": "fr"}).json() == {"n": 3, "lang": "fr"}
     assert client.get("/page?a=1", headers={"Accept-Language": "fr"}).json()["n"] == 3
     assert client.head("/page?a=1&b=2").content == b""  # HEAD is answered from the GET entry
+    # The declared Vary is announced, so browsers and proxies keep the language variants apart too.
+    assert first.headers["vary"] == again.headers["vary"] == "accept-language"
     assert len(calls) == 3
     # Uncached routes are untouched: no ETag, every call runs.
     assert "etag" not in client.get("/plain").headers
@@ -315,3 +317,29 @@ def test_caching_per_session_when_declared() -> None:
         accessed = True
 
     assert not route._personal({"session": Accessed()})
+
+
+def test_the_declared_vary_joins_the_handlers_own() -> None:
+    app = Plait(extensions=[Cache(MemoryBackend())])
+    runs: list[str] = []
+
+    @app.get("/own")
+    @cache_response(vary=("Accept-Language", "Accept-Encoding"))
+    def own() -> Response:
+        runs.append("own")
+        return JSONResponse({"a": 1}, headers={"Vary": "Accept-Encoding"})
+
+    @app.get("/star")
+    @cache_response(vary=("Accept-Language",))
+    def star() -> Response:
+        runs.append("star")
+        return JSONResponse({"a": 1}, headers={"Vary": "*"})
+
+    with TestClient(app) as client:
+        first, replayed = client.get("/own"), client.get("/own")
+        # Each name once: the handler's own, then the declared ones it did not name.
+        expected = ["Accept-Encoding", "accept-language"]
+        assert first.headers.get_list("vary") == replayed.headers.get_list("vary") == expected
+        assert client.get("/star").headers["vary"] == "*"  # already "everything": nothing to add (never stored)
+        client.get("/star")
+    assert runs == ["own", "star", "star"]

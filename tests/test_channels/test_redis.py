@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -43,11 +44,13 @@ async def test_a_message_published_through_one_app_reaches_subscribers_of_anothe
     ):
         async with channels_two.subscribe("room:1") as there:
             await channels_two.publish("room:1", {"n": 1})
-            assert await here.get() == {"n": 1}
-            assert await again.get() == {"n": 1}
-            assert await there.get() == {"n": 1}
+            with anyio.fail_after(10):  # pub/sub keeps nothing: a lost message would otherwise wait forever
+                assert await here.get() == {"n": 1}
+                assert await again.get() == {"n": 1}
+                assert await there.get() == {"n": 1}
         await channels_one.publish("room:1", {"n": 2})
-        assert await here.get() == {"n": 2}
+        with anyio.fail_after(10):
+            assert await here.get() == {"n": 2}
 
 
 async def test_other_prefixes_do_not_hear_each_other(redis_url: str, redis_prefix: str) -> None:
@@ -56,7 +59,8 @@ async def test_other_prefixes_do_not_hear_each_other(redis_url: str, redis_prefi
     async with running(one, two), channels_one.subscribe("c") as sub:
         await channels_two.publish("c", "other app")
         await channels_one.publish("c", "mine")
-        assert await sub.get() == "mine"
+        with anyio.fail_after(10):
+            assert await sub.get() == "mine"
 
 
 async def test_publishing_while_redis_is_down_raises_a_clear_error(
@@ -75,6 +79,29 @@ async def test_publishing_while_redis_is_down_raises_a_clear_error(
     assert "Lost the Redis pub/sub connection" in caplog.text
     with pytest.raises(ChannelsUnavailable, match="only while the app runs"):
         await broker.publish("c", b"1")
+
+
+async def test_a_redis_that_stops_answering_is_unavailable_not_a_hang(
+    redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A listening socket nobody reads: connections are accepted, commands never answered, as with a
+    # frozen server or a network partition. A publish must give up (a 503 for the handler), not wait forever.
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)
+        url = f"redis://127.0.0.1:{hole.getsockname()[1]}/0"
+        app, channels, broker = make(url, redis_prefix, publish_timeout=0.3, subscribe_timeout=0.3)
+        assert broker.publish_timeout == 0.3
+        async with running(app):
+            with (
+                anyio.fail_after(5),
+                pytest.raises(ChannelsUnavailable, match=r"not answering \(no answer within 0\.3 s\)"),
+            ):
+                await channels.publish("c", 1)
+            with anyio.fail_after(5), pytest.raises(ChannelsUnavailable, match="did not confirm"):
+                async with channels.subscribe("c"):
+                    pass  # pragma: no cover - never entered
+    assert "Could not publish to 'c'" in caplog.text
 
 
 async def test_subscribers_resume_after_the_connection_is_lost(

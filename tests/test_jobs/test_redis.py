@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -143,3 +144,31 @@ async def test_reading_survives_redis_going_away_and_coming_back_empty(
             await anext(broker.listen())
     finally:
         await broker.shutdown()
+
+
+async def test_a_redis_that_stops_answering_delays_nothing_for_long(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A listening socket nobody reads: connections are accepted, commands never answered, as with a frozen
+    # server or a network partition. The app still starts, enqueue gives up (JobsUnavailable: a 503), and a
+    # worker's reader counts Redis as lost rather than waiting on its socket forever.
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)
+        url = f"redis://127.0.0.1:{hole.getsockname()[1]}/0"
+        monkeypatch.setenv("PLAIT_JOBS_URL", url)
+        monkeypatch.setenv("PLAIT_JOBS_TIMEOUT", "0.3")
+        app, _, double = make_app()
+        with anyio.fail_after(10):
+            async with app.running():
+                assert "did not answer within 0.3 s; jobs wait until it is back" in caplog.text
+                with pytest.raises(
+                    JobsUnavailable, match=r"did not answer within 0\.3 s\. Check that Redis is running"
+                ):
+                    await double.enqueue(1)
+        broker = StreamBroker(url, block=0.1, timeout=0.2, max_reconnect_delay=0.05)
+        received = broker.listen()
+        with anyio.move_on_after(0.8):  # a read times out after 0.3 s (block + timeout): then "Lost Redis"
+            await anext(received)  # keeps retrying, never raises, never hangs on one read
+        await received.aclose()
+        assert "Lost Redis at" in caplog.text

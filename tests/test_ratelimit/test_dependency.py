@@ -223,9 +223,26 @@ def test_the_extension_binds_every_limit_once_and_closes_its_backend() -> None:
 
 def test_openapi_documents_the_429() -> None:
     app, _ = limited_app(rate_limit("10/minute"))
-    responses = app.openapi()["paths"]["/limited"]["get"]["responses"]
-    assert "at most 10 per 60 seconds" in responses["429"]["description"]
+    # Every operation under a limit (its own, its router's) has the 429; an unlimited one does not.
+    router = Router(prefix="/api", dependencies=[rate_limit("5/minute")])
+
+    @router.get("/items")
+    def items() -> list[int]:
+        return []
+
+    @app.get("/free")
+    def free() -> int:
+        return 1
+
+    app.include_router(router)
+    paths = app.openapi()["paths"]
+    responses = paths["/limited"]["get"]["responses"]
+    assert "rate limit" in responses["429"]["description"]
+    assert "429" in paths["/api/items"]["get"]["responses"]
+    assert "429" not in paths["/free"]["get"]["responses"]
     assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining"} <= responses["429"]["headers"].keys()
+    # The body is documented as the problem details every Plait error is, not a bare object.
+    assert responses["429"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
 def test_bad_declarations_name_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.test_scaling.processes import Served, plait_serve
 from tests.test_scaling.support import backends, create_session_table, delete_keys, execute
+from tests.test_scaling.watchdog import *  # noqa: F403 - a hang fails one test, never the whole run
 
 
 @pytest.fixture(scope="module")

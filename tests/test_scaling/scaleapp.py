@@ -23,13 +23,13 @@ import anyio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plait import Middleware, Plait, Request, WebSocket
+from plait import Middleware, Plait, WebSocket
 from plait._types import ASGIApp, Message, Receive, Scope, Send
 from plait.cache import Cache, CacheClient, cache_response
-from plait.channels import Channels, ChannelsUnavailable
+from plait.channels import Channels
 from plait.db import Database
-from plait.errors import ProblemResponse
-from plait.jobs import Jobs, JobsUnavailable
+from plait.jobs import Jobs
+from plait.middleware.proxy import ProxyHeadersMiddleware
 from plait.ratelimit import RateLimiter, rate_limit
 from plait.sessions import Session, Sessions, SessionStore
 from plait.sessions.stores.database import DatabaseStore
@@ -72,19 +72,13 @@ class WorkerHeader:
         await self.app(scope, receive, tagged)
 
 
-def unavailable(request: Request, exc: Exception) -> ProblemResponse:
-    """Redis is down, so a job could not be enqueued or a message published: a 503 to retry, not a 500.
-
-    (Neither battery maps its ``...Unavailable`` error to a response itself yet, so the app does.)
-    """
-    return ProblemResponse(503, detail=str(exc), headers={"retry-after": "1"})
-
-
 # Jobs after Database, so that enqueue_after_commit() can see the commit (Jobs checks the order).
 app = Plait(
     extensions=[Database(), Sessions(session_store()), Cache(), RateLimiter(), Channels(), jobs],
-    middleware=[Middleware(WorkerHeader)],
-    exception_handlers={JobsUnavailable: unavailable, ChannelsUnavailable: unavailable},
+    # The test client stands for a load balancer on loopback: its X-Forwarded-For is trusted, so the
+    # rate-limit test can be many clients (the app's "ip" key) from one machine. Enqueueing or
+    # publishing while Redis is down is a 503 from the jobs and channels batteries themselves.
+    middleware=[Middleware(WorkerHeader), Middleware(ProxyHeadersMiddleware, trusted_proxies=["127.0.0.1"])],
 )
 
 

@@ -29,6 +29,9 @@ What is never stored, because serving it to someone else would be wrong:
 A cache hit is answered before the route's dependencies run (as Django's ``cache_page``): a route
 that checks who is asking must either vary on what identifies the caller or not be cached.
 
+Every response of a cached route says ``Vary`` with the declared headers (added to the handler's own
+``Vary``), so that browsers and shared caches in front of the app keep the variants apart too.
+
 Every complete 200 response of a wrapped route gets a strong ``ETag`` (a hash of its body) unless
 the handler set one, and a request whose ``If-None-Match`` matches it gets a bodiless 304. Use
 :func:`etag` for that alone, without storing anything.
@@ -164,6 +167,24 @@ def response_key(scope: Scope, vary: Sequence[str]) -> str:
     return "response:" + hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def with_vary(headers: list[tuple[bytes, bytes]], vary: Sequence[str]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with a ``Vary`` naming every header in ``vary`` (the ones already named are not repeated).
+
+    >>> with_vary([(b"vary", b"Accept-Encoding")], ("accept-encoding", "accept-language"))
+    [(b'vary', b'Accept-Encoding'), (b'vary', b'accept-language')]
+    """
+    named = {
+        part.strip().lower()
+        for key, value in headers
+        if key.lower() == b"vary"
+        for part in value.decode("latin-1").split(",")
+    }
+    if "*" in named:
+        return headers
+    missing = [name for name in vary if name not in named]
+    return [*headers, (b"vary", ", ".join(missing).encode("latin-1"))] if missing else headers
+
+
 def storable(policy: ResponsePolicy, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> bool:
     """Whether a complete response may be stored and served to others (see the module notes)."""
     if status not in policy.statuses or len(body) > policy.max_size:
@@ -227,7 +248,7 @@ class CachedRoute:
             if entry is not None:
                 await self._replay(entry, method == "HEAD", if_none_match, send)
                 return
-        capture = _Capture(send, if_none_match, head=method == "HEAD")
+        capture = _Capture(send, if_none_match, head=method == "HEAD", vary=self.policy.vary)
         await self.endpoint(scope, receive, capture)
         if client is not None and method == "GET" and capture.start is not None and capture.complete:
             status, headers = capture.start["status"], capture.headers
@@ -260,10 +281,11 @@ class _Capture:
     as it comes, untouched, and never stored.
     """
 
-    __slots__ = ("body", "complete", "head", "headers", "if_none_match", "send", "start", "streaming")
+    __slots__ = ("body", "complete", "head", "headers", "if_none_match", "send", "start", "streaming", "vary")
 
-    def __init__(self, send: Send, if_none_match: str | None, *, head: bool) -> None:
+    def __init__(self, send: Send, if_none_match: str | None, *, head: bool, vary: Sequence[str] = ()) -> None:
         self.send = send
+        self.vary = vary
         self.if_none_match = if_none_match
         self.head = head
         self.start: Message | None = None
@@ -275,7 +297,8 @@ class _Capture:
     async def __call__(self, message: Message) -> None:
         kind, start = message["type"], self.start
         if kind == "http.response.start" and start is None:
-            self.start = message
+            vary = self.vary
+            self.start = {**message, "headers": with_vary(list(message.get("headers", ())), vary)} if vary else message
         elif self.streaming or start is None:
             await self.send(message)
         elif kind == "http.response.body" and not message.get("more_body", False):

@@ -8,6 +8,7 @@ subscription per process.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
 import uuid
@@ -93,6 +94,7 @@ class RedisBroker:
         prefix: str = "plait:channels:",
         subscribe_timeout: float = 5.0,
         max_reconnect_delay: float = 5.0,
+        publish_timeout: float = 5.0,
     ) -> None:
         try:
             import redis.asyncio  # noqa: F401 - checked here so the message can say what to install
@@ -104,6 +106,9 @@ class RedisBroker:
         self.prefix = prefix
         self.subscribe_timeout = subscribe_timeout
         self.max_reconnect_delay = max_reconnect_delay
+        self.publish_timeout = publish_timeout
+        """Seconds ``publish`` waits for Redis: one that accepts connections but stopped answering (a full
+        network partition, a frozen server) is then unavailable too, instead of holding the request forever."""
         self.client_name = f"plait-channels-{uuid.uuid4().hex[:12]}"
         """The name of this process's connections (``CLIENT LIST`` shows it)."""
         self._hub: Hub | None = None
@@ -141,13 +146,21 @@ class RedisBroker:
 
         client = self._running_client()
         try:
-            await client.publish(self.prefix + channel, data)
+            # The pub/sub reader shares the client, so it has no socket timeout (it waits for messages as
+            # long as they take); this bound is for publishing alone. Cancelling drops that connection.
+            with anyio.fail_after(self.publish_timeout):
+                await client.publish(self.prefix + channel, data)
+        except builtins.TimeoutError:
+            raise self._unavailable(channel, f"no answer within {self.publish_timeout:g} s") from None
         except (ConnectionError, TimeoutError, OSError) as exc:
-            logger.warning("Could not publish to %r: Redis at %s is not answering (%s)", channel, self.url, exc)
-            raise ChannelsUnavailable(
-                f"Could not publish to {channel!r}: Redis at {self.url} is not answering ({exc}). "
-                "Check that Redis is running and PLAIT_CHANNELS_URL points at it."
-            ) from exc
+            raise self._unavailable(channel, str(exc)) from exc
+
+    def _unavailable(self, channel: str, reason: str) -> ChannelsUnavailable:
+        logger.warning("Could not publish to %r: Redis at %s is not answering (%s)", channel, self.url, reason)
+        return ChannelsUnavailable(
+            f"Could not publish to {channel!r}: Redis at {self.url} is not answering ({reason}). "
+            "Check that Redis is running and PLAIT_CHANNELS_URL points at it."
+        )
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe and wait until Redis confirms, so a message published right after is received."""
@@ -170,7 +183,10 @@ class RedisBroker:
     async def unsubscribe(self, channel: str) -> None:
         pubsub = self._pubsub
         if pubsub is not None:
-            with contextlib.suppress(Exception):  # a broken connection has no subscriptions left anyway
+            # Best effort, and bounded: a broken connection has no subscriptions left anyway, and a Redis
+            # that stopped answering must not hold the handler that is leaving (the reader resubscribes
+            # only the channels that still have subscribers when it reconnects).
+            with contextlib.suppress(Exception), anyio.move_on_after(self.subscribe_timeout):
                 await pubsub.unsubscribe((self.prefix + channel).encode())
 
     def _running_client(self) -> Redis:

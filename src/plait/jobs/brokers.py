@@ -17,6 +17,7 @@ your longest job (and write jobs so that running twice is harmless).
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import anyio
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
-from taskiq import AckableMessage, AsyncResultBackend, TaskiqResult
+from taskiq import AckableMessage, AsyncResultBackend, BrokerMessage, TaskiqResult
 from taskiq_redis import RedisStreamBroker
 
 logger = logging.getLogger("plait.jobs")
@@ -44,7 +45,9 @@ class StreamBroker(RedisStreamBroker):
         redelivery_timeout: float = 600.0,
         block: float = 2.0,
         max_reconnect_delay: float = 5.0,
+        timeout: float = 3.0,
     ) -> None:
+        block = min(block, redelivery_timeout)
         super().__init__(
             url,
             queue_name=queue_name,
@@ -52,20 +55,39 @@ class StreamBroker(RedisStreamBroker):
             consumer_id="0",  # a new group starts at the stream's first entry: nothing enqueued earlier is lost
             idle_timeout=int(redelivery_timeout * 1000),
             # Unclaimed jobs are looked for between reads: at least once per redelivery timeout.
-            xread_block=max(1, int(min(block, redelivery_timeout) * 1000)),  # 0 would block forever
+            xread_block=max(1, int(block * 1000)),  # 0 would block forever
             # One entry per read: an entry read but not yet started would age towards redelivery meanwhile.
             xread_count=1,
+            # A Redis that accepts connections but stopped answering (a frozen server, a partition) is
+            # treated as down: reads give up past the block time, so the worker reconnects and waits.
+            socket_connect_timeout=timeout,
+            socket_timeout=block + timeout,
         )
         self.url = url
         self.max_reconnect_delay = max_reconnect_delay
+        self.timeout = timeout
+        """Seconds an enqueue (or connecting) waits for Redis before the job counts as not sent."""
 
     async def _declare_consumer_group(self) -> None:
         # An app must start while Redis is down (enqueue() raises JobsUnavailable meanwhile, and a
         # worker's reader recreates the group once Redis answers), so this only warns.
         try:
-            await super()._declare_consumer_group()
+            with anyio.fail_after(self.timeout):
+                await super()._declare_consumer_group()
+        except builtins.TimeoutError:
+            logger.warning("Redis at %s did not answer within %g s; jobs wait until it is back", self.url, self.timeout)
         except (ConnectionError, TimeoutError, OSError) as exc:
             logger.warning("Redis at %s is not answering (%s); jobs wait until it is back", self.url, exc)
+
+    async def kick(self, message: BrokerMessage) -> None:
+        # Bounded: enqueueing from a handler must not hang on a Redis that stopped answering (the caller
+        # gets JobsUnavailable, a 503). Cancelling drops that connection; at worst the job was sent after
+        # all and runs, which at-least-once delivery allows.
+        try:
+            with anyio.fail_after(self.timeout):
+                await super().kick(message)
+        except builtins.TimeoutError:
+            raise TimeoutError(f"Redis at {self.url} did not answer within {self.timeout:g} s") from None
 
     def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:

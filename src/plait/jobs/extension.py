@@ -47,6 +47,9 @@ class JobsSettings(msgspec.Struct, kw_only=True, frozen=True):
     above your longest job, or that job runs twice."""
     jobs_result_ttl: Annotated[int, msgspec.Meta(ge=1)] = 86400
     """Seconds a result (jobs declared with ``result=True``) is kept in Redis."""
+    jobs_timeout: Seconds = 3.0
+    """Seconds to wait for Redis (connecting, enqueueing, reading a result) before counting it as down:
+    ``enqueue`` then raises ``JobsUnavailable`` (a 503) instead of holding the request."""
 
 
 class Jobs(Extension):
@@ -271,7 +274,10 @@ def _redis_broker(settings: JobsSettings) -> StreamBroker:
     from taskiq_redis import RedisAsyncResultBackend
 
     broker = StreamBroker(
-        settings.jobs_url, queue_name=settings.jobs_queue, redelivery_timeout=settings.jobs_redelivery_timeout
+        settings.jobs_url,
+        queue_name=settings.jobs_queue,
+        redelivery_timeout=settings.jobs_redelivery_timeout,
+        timeout=settings.jobs_timeout,
     )
     # JSON, not taskiq-redis's default pickle: reading a result must never run code stored in Redis.
     results: Any = RedisAsyncResultBackend(
@@ -279,6 +285,8 @@ def _redis_broker(settings: JobsSettings) -> StreamBroker:
         result_ex_time=settings.jobs_result_ttl,
         prefix_str=f"{settings.jobs_queue}:result",
         serializer=JSONSerializer(),
+        socket_connect_timeout=settings.jobs_timeout,
+        socket_timeout=settings.jobs_timeout,
     )
     broker.with_result_backend(KeptResults(results))
     return broker

@@ -46,15 +46,18 @@ _HEADER_DOCS = {
 }
 
 
-def _openapi(limit: Limit) -> dict[str, Any]:
+def _openapi() -> dict[str, Any]:
     headers = {name: {"description": text, "schema": {"type": "string"}} for name, text in _HEADER_DOCS.items()}
     headers["Retry-After"] = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
     return {
         "responses": {
             "429": {
-                "description": f"Too many requests: at most {limit.amount} per {limit.policy.split('=')[1]} seconds.",
+                # Not this limit's numbers: an operation under several limits (the app's, its router's, its
+                # own) is documented by whichever comes first, so the text must hold for all of them.
+                "description": "Too many requests: a rate limit of this operation was reached. RateLimit-Policy "
+                "gives the quota and its window, Retry-After the seconds to wait.",
                 "headers": headers,
-                "content": {"application/problem+json": {"schema": {"type": "object"}}},
+                # No "content": the document then gives the 429 the problem-details schema every error shares.
             }
         }
     }
@@ -123,7 +126,7 @@ class RateLimit:
         self._clock = clock
         self._limiter: RateLimiter | None = None
         self._fallback: MemoryRateLimitBackend | None = None
-        self.__plait_openapi__ = _openapi(self.limit)
+        self.__plait_openapi__ = _openapi()
 
     def __repr__(self) -> str:
         return f"RateLimit({self.limit.amount}/{self.limit.period:g}s, {self.algorithm}, name={self.name!r})"
