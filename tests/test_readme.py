@@ -129,9 +129,11 @@ def test_coming_from_flask_example() -> None:
 
 def test_guides_sit_between_the_web_layer_and_performance() -> None:
     headings = re.findall(r"^## (.+)$", README.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert headings[0] == "The flagship: Conduit"  # what `make demo` serves, before any code
     start = headings.index("The web layer")
-    assert headings[start + 1 : start + 6] == [
+    assert headings[start + 1 : start + 7] == [
         "Batteries",
+        "Scaling out",
         "Coming from FastAPI",
         "Coming from Flask",
         "Limits",
