@@ -1,7 +1,8 @@
 """Start each database app under granian and check every answer against the published rules.
 
 ``python benchmarks/db/check.py`` (with the peers venv's Python) seeds both databases, serves each
-stack (raw asyncpg on PostgreSQL; Plait and FastAPI on PostgreSQL and SQLite) one at a time with
+stack (the raw ceilings, asyncpg and aiosqlite; Plait, FastAPI, Litestar and Django on PostgreSQL
+and SQLite) one at a time with
 the harness's server flags, and prints one line per check. Name stacks to check only those
 (``check.py raw plait``). ``--smoke`` adds one 5-second wrk run per endpoint: a smoke test that the
 load works, not a measurement (no interleaving, no rounds).
@@ -34,15 +35,15 @@ sys.path.insert(0, str(BENCH_DIR))
 from harness.servers import GRANIAN_FLAGS  # noqa: E402 - the harness's flags, so both serve alike
 
 HOST = "127.0.0.1"
-PORT = 18390  # outside the harness's ports
+PORT = 18390  # outside the harness's ports; run.py points the checks at its servers with use_port()
+PEERS = ("plait", "fastapi", "litestar", "django")
 GRANIAN = BENCH_DIR / ".venv-peers" / "bin" / "granian"
 LOG_DIR = BENCH_DIR / ".generated" / "logs"
+# (name, granian target, backend): every stack on PostgreSQL, and on SQLite where it supports it.
 STACKS = [
     ("raw", "raw_app:app", "postgres"),
-    ("plait", "plait_app:app", "postgres"),
-    ("plait", "plait_app:app", "sqlite"),
-    ("fastapi", "fastapi_app:app", "postgres"),
-    ("fastapi", "fastapi_app:app", "sqlite"),
+    ("raw", "raw_sqlite_app:app", "sqlite"),
+    *((name, f"{name}_app:app", backend) for backend in ("postgres", "sqlite") for name in PEERS),
 ]
 SMOKE_PATHS = ["/db", "/queries?queries=20", "/fortunes", "/updates?queries=20"]
 ROW = re.compile(r"<tr><td>(-?\d+)</td><td>(.*?)</td></tr>")
@@ -52,6 +53,12 @@ PAGE_TAIL = "</table></body></html>"
 
 class Failure(Exception):
     """One answer that breaks the rules."""
+
+
+def use_port(port: int) -> None:
+    """Send the checks' requests to ``port`` from now on."""
+    global PORT
+    PORT = port
 
 
 def get(path: str) -> tuple[int, str, bytes]:
