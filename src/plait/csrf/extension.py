@@ -6,8 +6,8 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import plait.csrf.tokens as tokens
 from plait._types import ASGIApp, Message, Receive, Scope, Send
-from plait.csrf import tokens
 from plait.csrf.origin import origin_problem
 from plait.datastructures import Headers
 from plait.exceptions import ConfigurationError, HTTPException
