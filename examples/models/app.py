@@ -18,6 +18,10 @@ Reading is open to all; writing needs a login and deleting the ``articles.delete
     curl 'http://127.0.0.1:8000/articles?title__contains=hell&order=-created_at'
     curl -X PATCH http://127.0.0.1:8000/articles/1 -H "Authorization: Bearer $TOKEN" -d '{"published": true}'
     curl -X DELETE http://127.0.0.1:8000/articles/1 -H "Authorization: Bearer $TOKEN"
+
+The same over GraphQL (with ``PLAIT_DEBUG=true``, GraphiQL at http://127.0.0.1:8000/graphql)::
+
+    curl http://127.0.0.1:8000/graphql -H "Content-Type: application/json" -d '{"query": "{ articles { total } }"}'
 """
 
 import strawberry
@@ -51,7 +55,7 @@ app.include_router(
         operation_dependencies={"create": logged_in, "update": logged_in, "delete": [requires("articles.delete")]},
     )
 )
-# The same model and rules over GraphQL at /graphql (GraphiQL there in debug: plait run).
+# The same model and rules over GraphQL at /graphql (GraphiQL there when PLAIT_DEBUG=true).
 rules = {"create": logged_in, "update": logged_in, "delete": [requires("articles.delete")]}
 gql = crud(Article, filters=("title", "published", "created_at"), order=("created_at", "title"), dependencies=rules)
 app.install(GraphQL(strawberry.Schema(query=gql.Query, mutation=gql.Mutation)))
