@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,19 @@ def test_the_crud_api_over_the_migrated_table(example: ModuleType) -> None:
         assert client.get("/articles", params={"password": "x"}).status_code == 400
         assert client.delete(location).status_code == 204
         assert client.get(location).status_code == 404
+
+
+def test_the_admin_lists_the_articles(example: ModuleType) -> None:
+    with TestClient(example.app) as client:
+        assert client.get("/admin/articles", follow_redirects=False).status_code in (302, 303)  # log in first
+        page = client.get("/admin/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        login = {"username": "ada@example.com", "password": PASSWORD, "csrf_token": token.group(1)}
+        assert client.post("/admin/login", data=login, headers={"origin": "http://testserver"}).status_code == 200
+        listing = client.get("/admin/articles")
+        assert listing.status_code == 200
+        assert "Add article" in listing.text
 
 
 def test_the_openapi_document(example: ModuleType) -> None:
