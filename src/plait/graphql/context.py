@@ -180,10 +180,8 @@ def _wrap(fn: Callable[..., Any], *, dependencies: tuple[Depends, ...]) -> Any:
             raise coded_error(exc) from None
 
     resolver: Any = stream if streams else call
-    resolver.__name__ = fn.__name__
-    resolver.__qualname__ = fn.__qualname__
-    resolver.__module__ = fn.__module__
-    resolver.__doc__ = fn.__doc__
+    for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
+        setattr(resolver, attribute, getattr(fn, attribute))
     resolver.__signature__ = signature.replace(parameters=_ordered(graphql_params))
     resolver.__annotations__ = {p.name: p.annotation for p in graphql_params} | {"return": signature.return_annotation}
     setattr(resolver, _PLAN_ATTRIBUTE, spec)
