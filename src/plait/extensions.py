@@ -53,6 +53,8 @@ import importlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import msgspec
+
 from plait.codec.types import unwrap_annotated
 from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError
@@ -96,6 +98,14 @@ class Extension:
     def load_settings(self) -> Any:
         """Read ``settings_type`` from the environment (and ``.env``); override to apply constructor arguments."""
         return load_settings(self.settings_type) if self.settings_type is not None else None
+
+    def settings_with(self, given: Any, overrides: Mapping[str, Any]) -> Any:
+        """``given`` settings (else the environment's), with ``overrides`` (constructor arguments) applied.
+
+        For a ``load_settings`` override: ``return self.settings_with(self._given, {"cache_prefix": prefix})``.
+        """
+        settings = given if given is not None else Extension.load_settings(self)
+        return msgspec.structs.replace(settings, **overrides) if overrides else settings
 
     def setup(self, app: Plait[Any]) -> None:
         """Validate and prepare, once, with ``self.settings`` loaded; raise ConfigurationError naming the fix."""

@@ -16,7 +16,6 @@ from plait.di.markers import Depends
 from plait.exceptions import ConfigurationError
 from plait.extensions import Extension
 from plait.routing.router import WEBSOCKET
-from plait.settings import load_settings
 
 if TYPE_CHECKING:
     from plait._types import ASGIApp
@@ -87,8 +86,8 @@ class Cache(Extension):
         self._client: CacheClient | None = None
 
     def load_settings(self) -> CacheSettings:
-        settings = self._given if self._given is not None else load_settings(CacheSettings)
-        return msgspec.structs.replace(settings, **self._overrides) if self._overrides else settings
+        settings: CacheSettings = self.settings_with(self._given, self._overrides)
+        return settings
 
     def setup(self, app: Plait[Any]) -> None:
         settings = self.settings

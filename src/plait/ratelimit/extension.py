@@ -15,7 +15,6 @@ from plait.extensions import Extension
 from plait.ratelimit.backends import MemoryRateLimitBackend, RateLimitBackend
 from plait.ratelimit.dependency import RateLimit
 from plait.ratelimit.redis import RedisRateLimitBackend
-from plait.settings import load_settings
 
 if TYPE_CHECKING:
     from plait._types import ASGIApp
@@ -89,8 +88,8 @@ class RateLimiter(Extension):
         """Every ``RateLimit`` found in the app's routes at startup."""
 
     def load_settings(self) -> RateLimitSettings:
-        settings = self._given if self._given is not None else load_settings(RateLimitSettings)
-        return msgspec.structs.replace(settings, **self._overrides) if self._overrides else settings
+        settings: RateLimitSettings = self.settings_with(self._given, self._overrides)
+        return settings
 
     def setup(self, app: Plait[Any]) -> None:
         backend = self._given_backend if self._given_backend is not None else self.settings.ratelimit_url
